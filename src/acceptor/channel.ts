@@ -1,0 +1,569 @@
+// One AMQP channel: its state machine and every channel-level method. This is the boundary where
+// domain errors (AmqpError thrown here or below) become channel.close or connection.close — the
+// connection's guard does that. A method that needs a shard's answer (declare counts, get,
+// purge, delete, tx.commit) suspends the channel: frames that arrive meanwhile wait in order in
+// the channel's backlog, so replies always go out in the order the methods came in.
+import type { Broker, ChannelEndpoint } from "../broker/broker.ts";
+import { ConsumerRecord } from "../broker/consumer_record.ts";
+import { generatedName } from "../broker/names.ts";
+import { FrameType } from "../protocol/constants.ts";
+import { AmqpError, ReplyCode } from "../protocol/errors.ts";
+import type { Method, MethodOf } from "../protocol/methods.ts";
+import { decodeMethod } from "../protocol/methods.ts";
+import { peekDeliveryMode, peekHeaders, peekUserId } from "../protocol/properties.ts";
+import type { FieldTable } from "../protocol/table.ts";
+import { RecordBuilder, RecordCursor } from "../shard/record_codec.ts";
+import { PublishFlag, Settle, ToShard } from "../shard/records.ts";
+import type { ChannelHost } from "./channel_host.ts";
+import { ConfirmTracker, type ConfirmSink } from "./confirm_tracker.ts";
+import { DeliveryTags, type SettledDelivery } from "./delivery_tags.ts";
+import { PUBLISH_CHANNEL_AT, PUBLISH_FLAGS_AT, PUBLISH_SEQ_AT, PublishAssembler } from "./publish_assembler.ts";
+import * as topology from "./topology.ts";
+
+/** Frames held while the channel waits for a shard; past this the socket stops being read. */
+const BACKLOG_PAUSE_BYTES = 4 * 1024 * 1024;
+
+interface HeldFrame {
+  type: number;
+  bytes: Uint8Array;
+}
+
+/** A publish routed inside a transaction, sent at tx.commit. */
+interface TxPublish {
+  record: Uint8Array;
+  targets: Map<number, number[]>;
+}
+
+export class Channel implements ChannelEndpoint, ConfirmSink {
+  readonly channelId: number;
+  readonly creditSlot: number;
+  private state: "open" | "closing" | "closed" = "open";
+  private suspended = false;
+  private readonly backlog: HeldFrame[] = [];
+  private backlogBytes = 0;
+  private readonly publish = new PublishAssembler();
+  private readonly consumers = new Map<string, ConsumerRecord>();
+  private readonly tags = new DeliveryTags();
+  private confirms: ConfirmTracker | null = null;
+  private tx: { publishes: TxPublish[]; acks: { action: number; settled: SettledDelivery[] }[] } | null = null;
+  /** basic.qos global=false: the prefetch new consumers get. */
+  private consumerPrefetch = 0;
+  private lastQueue = "";
+  private readonly queueNames: string[] = [];
+  private readonly targets = new Map<number, number[]>();
+  private readonly tail = new RecordBuilder(256);
+  private readonly cursor = new RecordCursor();
+  private readonly settled: SettledDelivery[] = [];
+
+  constructor(
+    readonly number: number,
+    private readonly host: ChannelHost,
+    private readonly broker: Broker,
+  ) {
+    this.channelId = broker.newChannelId();
+    const slot = broker.credits.allocate();
+    if (slot < 0) throw new AmqpError(ReplyCode.resourceError, "no more channels can be opened on this broker");
+    this.creditSlot = slot;
+    broker.registerChannel(this);
+  }
+
+  get isClosing(): boolean {
+    return this.state !== "open";
+  }
+
+  // --- frame intake --------------------------------------------------------------------------
+
+  /** A frame for this channel, from the connection's parser (payload valid during the call). */
+  onFrame(type: number, buf: Uint8Array, offset: number, length: number): void {
+    if (this.suspended || this.backlog.length > 0) {
+      this.hold(type, buf.slice(offset, offset + length));
+      return;
+    }
+    this.process(type, buf, offset, length);
+  }
+
+  private process(type: number, buf: Uint8Array, offset: number, length: number): void {
+    if (this.state === "closing") {
+      // After we sent channel.close, only close / close-ok matter (RabbitMQ drops the rest).
+      if (type === FrameType.method) {
+        const m = decodeMethod(buf, offset, length);
+        if (m.name === "channel.close-ok") this.host.channelClosed(this);
+        else if (m.name === "channel.close") this.host.send(this.number, { name: "channel.close-ok" });
+      }
+      return;
+    }
+    if (type === FrameType.method) {
+      if (!this.publish.idle) {
+        throw new AmqpError(ReplyCode.unexpectedFrame, this.publish.awaitingHeader
+          ? "expected content header for class 60, got non content header frame instead"
+          : "expected content body, got non content body frame instead");
+      }
+      this.onMethod(decodeMethod(buf, offset, length));
+    } else if (type === FrameType.header) {
+      if (!this.publish.awaitingHeader) throw new AmqpError(ReplyCode.unexpectedFrame, "expected method frame, got non method frame instead");
+      if (this.publish.header(buf, offset, length)) this.publishComplete();
+    } else if (type === FrameType.body) {
+      if (this.publish.idle || this.publish.awaitingHeader) {
+        throw new AmqpError(ReplyCode.unexpectedFrame, "expected method frame, got non method frame instead");
+      }
+      if (this.publish.body(buf, offset, length)) this.publishComplete();
+    } else {
+      throw new AmqpError(ReplyCode.frameError, `unexpected frame type ${type} on channel ${this.number}`);
+    }
+  }
+
+  private hold(type: number, bytes: Uint8Array): void {
+    this.backlog.push({ type, bytes });
+    this.backlogBytes += bytes.length;
+    if (this.backlogBytes > BACKLOG_PAUSE_BYTES) this.host.pauseReading(this);
+  }
+
+  private suspend(): void {
+    this.suspended = true;
+  }
+
+  /** The shard answered: process what arrived meanwhile, until the next suspension. */
+  private resume(): void {
+    this.suspended = false;
+    while (!this.suspended && this.backlog.length > 0 && this.state !== "closed") {
+      const frame = this.backlog.shift()!;
+      this.backlogBytes -= frame.bytes.length;
+      this.host.guard(this, () => this.process(frame.type, frame.bytes, 0, frame.bytes.length));
+    }
+    if (this.backlogBytes <= BACKLOG_PAUSE_BYTES) this.host.resumeReading(this);
+  }
+
+  /** A reply handler that runs inside the connection's error boundary, then resumes the channel. */
+  private answer<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+    return (...args: A) => {
+      if (this.state === "closed") return;
+      this.host.guard(this, () => fn(...args));
+      this.resume();
+    };
+  }
+
+  // --- methods -----------------------------------------------------------------------------
+
+  private onMethod(m: Method): void {
+    switch (m.name) {
+      case "basic.publish": return this.basicPublish(m);
+      case "basic.ack": return this.settle(m.deliveryTag, m.multiple, Settle.ack, 60, 80);
+      case "basic.nack": return this.settle(m.deliveryTag, m.multiple, m.requeue ? Settle.requeue : Settle.drop, 60, 120);
+      case "basic.reject": return this.settle(m.deliveryTag, false, m.requeue ? Settle.requeue : Settle.drop, 60, 90);
+      case "basic.consume": return this.basicConsume(m);
+      case "basic.cancel": return this.basicCancel(m);
+      case "basic.get": return this.basicGet(m);
+      case "basic.qos": return this.basicQos(m);
+      case "basic.recover":
+      case "basic.recover-async": return this.basicRecover(m.requeue, m.name === "basic.recover");
+      case "channel.close": return this.onClientClose();
+      case "channel.close-ok": return; // a close-ok we did not ask for: ignore, as RabbitMQ does
+      case "channel.flow": return this.channelFlow(m);
+      case "channel.flow-ok": return;
+      case "channel.open":
+        throw new AmqpError(ReplyCode.channelError, "second 'channel.open' seen", 20, 10);
+      case "exchange.declare":
+        topology.declareExchange(this.host, m);
+        return this.replyOk(m.nowait, { name: "exchange.declare-ok" });
+      case "exchange.delete":
+        topology.deleteExchange(this.host, m);
+        return this.replyOk(m.nowait, { name: "exchange.delete-ok" });
+      case "exchange.bind":
+        topology.bindExchange(this.host, m);
+        return this.replyOk(m.nowait, { name: "exchange.bind-ok" });
+      case "exchange.unbind":
+        topology.unbindExchange(this.host, m);
+        return this.replyOk(m.nowait, { name: "exchange.unbind-ok" });
+      case "queue.declare": return this.queueDeclare(m);
+      case "queue.bind":
+        topology.bindQueue(this.host, m, this.lastQueue);
+        return this.replyOk(m.nowait, { name: "queue.bind-ok" });
+      case "queue.unbind":
+        topology.unbindQueue(this.host, m, this.lastQueue);
+        return this.replyOk(false, { name: "queue.unbind-ok" });
+      case "queue.purge": return this.queuePurge(m);
+      case "queue.delete": return this.queueDelete(m);
+      case "tx.select": return this.txSelect();
+      case "tx.commit": return this.txCommit();
+      case "tx.rollback": return this.txRollback();
+      case "confirm.select": return this.confirmSelect(m.nowait);
+      default:
+        throw new AmqpError(ReplyCode.commandInvalid, `method ${m.name} is not valid from a client on a channel`);
+    }
+  }
+
+  private replyOk(nowait: boolean, ok: Method): void {
+    if (!nowait) this.host.send(this.number, ok);
+  }
+
+  // --- queues ------------------------------------------------------------------------------
+
+  private queueDeclare(m: MethodOf<"queue.declare">): void {
+    const { queue, created } = topology.declareQueue(this.host, m);
+    this.lastQueue = queue.name;
+    if (m.nowait) return;
+    if (created) {
+      this.host.send(this.number, { name: "queue.declare-ok", queue: queue.name, messageCount: 0, consumerCount: 0 });
+      return;
+    }
+    this.suspend();
+    this.broker.queueCounts(queue, this.answer((messages: number, consumers: number) => {
+      this.host.send(this.number, { name: "queue.declare-ok", queue: queue.name, messageCount: messages, consumerCount: consumers });
+    }));
+  }
+
+  private queuePurge(m: MethodOf<"queue.purge">): void {
+    const queue = topology.usableQueue(this.host, m.queue || this.lastQueueOr404(50, 30), 50, 30);
+    if (m.nowait) return this.broker.purgeQueue(queue, () => {});
+    this.suspend();
+    this.broker.purgeQueue(queue, this.answer((purged: number) => {
+      this.host.send(this.number, { name: "queue.purge-ok", messageCount: purged });
+    }));
+  }
+
+  private queueDelete(m: MethodOf<"queue.delete">): void {
+    const name = m.queue || this.lastQueueOr404(50, 40);
+    const queue = topology.queueForDelete(this.host, name, m.ifUnused);
+    if (queue === undefined) {
+      if (!m.nowait) this.host.send(this.number, { name: "queue.delete-ok", messageCount: 0 });
+      return;
+    }
+    this.suspend();
+    this.broker.deleteQueue(queue, m.ifEmpty, this.answer((messages: number | null) => {
+      if (messages === null) {
+        throw new AmqpError(ReplyCode.preconditionFailed, `queue '${queue.name}' in vhost '${queue.vhost}' not empty`, 50, 40);
+      }
+      this.host.forgetOwnedQueue(queue);
+      if (!m.nowait) this.host.send(this.number, { name: "queue.delete-ok", messageCount: messages });
+    }));
+  }
+
+  private lastQueueOr404(classId: number, methodId: number): string {
+    if (this.lastQueue === "") throw new AmqpError(ReplyCode.notFound, "no previously declared queue", classId, methodId);
+    return this.lastQueue;
+  }
+
+  // --- consuming ---------------------------------------------------------------------------
+
+  private basicQos(m: MethodOf<"basic.qos">): void {
+    if (m.prefetchSize !== 0) throw new AmqpError(ReplyCode.notImplemented, `prefetch_size!=0 (${m.prefetchSize})`, 60, 10);
+    if (m.global) {
+      this.broker.credits.setLimit(this.creditSlot, m.prefetchCount);
+      this.broker.kick(this.creditSlot);
+    } else {
+      this.consumerPrefetch = m.prefetchCount;
+    }
+    this.host.send(this.number, { name: "basic.qos-ok" });
+  }
+
+  private basicConsume(m: MethodOf<"basic.consume">): void {
+    const queue = topology.usableQueue(this.host, m.queue || this.lastQueueOr404(60, 20), 60, 20);
+    const tag = m.consumerTag || generatedName("amq.ctag-");
+    if (this.consumers.has(tag)) throw new AmqpError(ReplyCode.notAllowed, `attempt to reuse consumer tag '${tag}'`, 60, 20);
+    if (queue.exclusiveConsumer !== undefined || (m.exclusive && queue.consumers.size > 0)) {
+      throw new AmqpError(ReplyCode.accessRefused, `queue '${queue.name}' in vhost '${queue.vhost}' in exclusive use`, 60, 20);
+    }
+    const priority = consumerPriority(m.arguments);
+    const consumer = new ConsumerRecord(this.broker.newConsumerId(), tag, queue, this, m.noAck, m.exclusive);
+    this.consumers.set(tag, consumer);
+    // consume-ok is written before the shard hears of the consumer: no delivery can precede it.
+    if (!m.nowait) this.host.send(this.number, { name: "basic.consume-ok", consumerTag: tag });
+    this.broker.addConsumer(consumer, this.creditSlot, this.consumerPrefetch, priority);
+  }
+
+  private basicCancel(m: MethodOf<"basic.cancel">): void {
+    const consumer = this.consumers.get(m.consumerTag);
+    if (consumer !== undefined) {
+      this.consumers.delete(m.consumerTag);
+      this.broker.removeConsumer(consumer);
+    }
+    if (!m.nowait) this.host.send(this.number, { name: "basic.cancel-ok", consumerTag: m.consumerTag });
+  }
+
+  consumerGone(consumer: ConsumerRecord): void {
+    if (this.consumers.get(consumer.tag) !== consumer) return;
+    this.consumers.delete(consumer.tag);
+    if (this.host.capabilities.consumerCancelNotify) {
+      this.host.send(this.number, { name: "basic.cancel", consumerTag: consumer.tag, nowait: true });
+    }
+  }
+
+  deliver(consumer: ConsumerRecord, shard: number, deliveryId: number, redelivered: boolean, blob: Uint8Array): void {
+    if (this.state !== "open" || this.consumers.get(consumer.tag) !== consumer) {
+      if (deliveryId !== 0) this.broker.settle(shard, Settle.requeue, [deliveryId]);
+      return;
+    }
+    const tag = this.tags.add(shard, deliveryId, !consumer.noAck);
+    const c = this.cursor.reset(blob, new DataView(blob.buffer, blob.byteOffset, blob.byteLength), 0, blob.length);
+    const exchange = c.str8();
+    const routingKey = c.str8();
+    const props = c.view8(c.u32());
+    const body = blob.subarray(c.pos);
+    const out = this.host.out;
+    out.basicDeliver(this.number, consumer.tag, tag, redelivered, exchange, routingKey);
+    out.contentHeader(this.number, 60, body.length, props);
+    out.bodyFrames(this.number, body, this.host.frameMax);
+    this.host.markDirty();
+  }
+
+  private basicGet(m: MethodOf<"basic.get">): void {
+    const queue = topology.usableQueue(this.host, m.queue || this.lastQueueOr404(60, 70), 60, 70);
+    const link = this.broker.shards.links[queue.shard]!;
+    this.suspend();
+    const reqId = link.expectReply(this.answer((c: RecordCursor) => {
+      if (c.u8v() === 0) {
+        this.host.send(this.number, { name: "basic.get-empty" });
+        return;
+      }
+      const deliveryId = c.f64();
+      const redelivered = c.u8v() !== 0;
+      const remaining = c.u32();
+      const exchange = c.str8();
+      const routingKey = c.str8();
+      const props = c.view8(c.u32());
+      const body = c.view8(c.end - c.pos);
+      const tag = this.tags.add(queue.shard, deliveryId, false);
+      const out = this.host.out;
+      out.basicGetOk(this.number, tag, redelivered, exchange, routingKey, remaining);
+      out.contentHeader(this.number, 60, body.length, props);
+      out.bodyFrames(this.number, body, this.host.frameMax);
+      this.host.markDirty();
+    }));
+    link.record.reset().u8v(ToShard.get).u32(queue.id).u32(reqId).u8v(m.noAck ? 1 : 0);
+    link.send();
+    this.broker.scheduleFlush();
+  }
+
+  // --- acknowledgements ----------------------------------------------------------------------
+
+  private settle(tag: number, multiple: boolean, action: number, classId: number, methodId: number): void {
+    const settled = this.settled;
+    settled.length = 0;
+    this.tags.settle(tag, multiple, settled, classId, methodId);
+    if (this.tx !== null) {
+      this.tx.acks.push({ action, settled: settled.slice() });
+      return;
+    }
+    this.sendSettlements(action, settled);
+  }
+
+  /** Sends settlements to their shards (one record per shard) and returns the channel's credit. */
+  private sendSettlements(action: number, settled: readonly SettledDelivery[]): void {
+    if (settled.length === 0) return;
+    let counted = 0;
+    const byShard = new Map<number, number[]>();
+    for (const s of settled) {
+      if (s.counted) counted++;
+      const ids = byShard.get(s.shard);
+      if (ids === undefined) byShard.set(s.shard, [s.deliveryId]);
+      else ids.push(s.deliveryId);
+    }
+    for (const [shard, ids] of byShard) this.broker.settle(shard, action, ids);
+    if (counted > 0 && this.broker.credits.giveBack(this.creditSlot, counted)) this.broker.kick(this.creditSlot);
+  }
+
+  private basicRecover(requeue: boolean, answer: boolean): void {
+    if (!requeue) throw new AmqpError(ReplyCode.notImplemented, "requeue=false", 60, 110);
+    const settled: SettledDelivery[] = [];
+    this.tags.settleAll(settled);
+    this.sendSettlements(Settle.requeue, settled);
+    if (answer) this.host.send(this.number, { name: "basic.recover-ok" });
+  }
+
+  // --- publishing ----------------------------------------------------------------------------
+
+  private basicPublish(m: MethodOf<"basic.publish">): void {
+    if (m.immediate) throw new AmqpError(ReplyCode.notImplemented, "immediate=true", 60, 40);
+    topology.checkPublishExchange(this.host, m.exchange);
+    this.publish.begin(m.exchange, m.routingKey, m.mandatory);
+  }
+
+  private readonly publishHeaders = (): FieldTable | undefined =>
+    peekHeaders(this.publish.record.u8, this.publish.propsAt, this.publish.propsLength);
+
+  private publishComplete(): void {
+    const p = this.publish;
+    const r = p.record;
+    const userId = peekUserId(r.u8, p.propsAt, p.propsLength);
+    if (userId !== undefined && userId !== this.host.user) {
+      p.reset();
+      throw new AmqpError(ReplyCode.preconditionFailed, `user_id property set to '${userId}' but authenticated user was '${this.host.user}'`, 60, 40);
+    }
+    const persistent = peekDeliveryMode(r.u8, p.propsAt, p.propsLength) === 2;
+    const names = this.queueNames;
+    names.length = 0;
+    const vhost = this.host.vhost;
+    if (p.exchange === "") {
+      if (vhost.queues.has(p.routingKey)) names.push(p.routingKey);
+    } else {
+      vhost.routes.route(p.exchange, p.routingKey, this.publishHeaders, names);
+    }
+    const targets = this.targets;
+    for (const ids of targets.values()) ids.length = 0;
+    let routed = 0;
+    for (const name of names) {
+      const queue = vhost.queues.get(name);
+      if (queue === undefined) continue;
+      let ids = targets.get(queue.shard);
+      if (ids === undefined) targets.set(queue.shard, (ids = []));
+      ids.push(queue.id);
+      routed++;
+    }
+    if (routed === 0 && p.mandatory) this.returnUnroutable();
+    const seq = this.confirms === null ? 0 : this.confirms.take();
+    r.u8[PUBLISH_FLAGS_AT] = (persistent ? PublishFlag.persistent : 0) | (seq !== 0 ? PublishFlag.confirm : 0);
+    r.view.setUint32(PUBLISH_CHANNEL_AT, this.channelId);
+    r.view.setFloat64(PUBLISH_SEQ_AT, seq);
+    if (this.tx !== null) {
+      if (routed > 0) this.tx.publishes.push({ record: r.u8.slice(0, r.length), targets: copyTargets(targets) });
+    } else {
+      this.sendPublish(r.u8, r.length, targets, seq);
+    }
+    if (seq !== 0) this.confirms!.emit(this);
+    p.reset();
+  }
+
+  private sendPublish(record: Uint8Array, length: number, targets: Map<number, number[]>, seq: number): void {
+    const links = this.broker.shards.links;
+    for (const [shard, ids] of targets) {
+      if (ids.length === 0) continue;
+      const t = this.tail.reset().u16(ids.length);
+      for (const id of ids) t.u32(id);
+      links[shard]!.sender.send(record, length, t.u8, t.length);
+      if (seq !== 0) this.confirms!.sentTo(seq, shard);
+    }
+    this.broker.scheduleFlush();
+  }
+
+  private returnUnroutable(): void {
+    const p = this.publish;
+    const r = p.record;
+    const out = this.host.out;
+    out.methodFrame(this.number, { name: "basic.return", replyCode: ReplyCode.noRoute, replyText: "NO_ROUTE", exchange: p.exchange, routingKey: p.routingKey });
+    out.contentHeader(this.number, 60, p.bodyLength, r.u8.subarray(p.propsAt, p.propsAt + p.propsLength));
+    out.bodyFrames(this.number, r.u8.subarray(p.bodyAt, r.length), this.host.frameMax);
+    this.host.markDirty();
+  }
+
+  // ConfirmSink
+  ack(seq: number, multiple: boolean): void {
+    this.host.out.basicAck(this.number, seq, multiple);
+    this.host.markDirty();
+  }
+
+  nack(seq: number): void {
+    this.host.out.basicNack(this.number, seq, false, false);
+    this.host.markDirty();
+  }
+
+  shardConfirmed(shard: number, seq: number): void {
+    this.confirms?.shardConfirmed(shard, seq, this);
+  }
+
+  shardNacked(seq: number): void {
+    this.confirms?.markNacked(seq);
+  }
+
+  private confirmSelect(nowait: boolean): void {
+    if (this.tx !== null) throw new AmqpError(ReplyCode.preconditionFailed, "cannot switch from tx to confirm mode", 85, 10);
+    this.confirms ??= new ConfirmTracker();
+    if (!nowait) this.host.send(this.number, { name: "confirm.select-ok" });
+  }
+
+  // --- transactions --------------------------------------------------------------------------
+
+  private txSelect(): void {
+    if (this.confirms !== null) throw new AmqpError(ReplyCode.preconditionFailed, "cannot switch from confirm to tx mode", 90, 10);
+    this.tx ??= { publishes: [], acks: [] };
+    this.host.send(this.number, { name: "tx.select-ok" });
+  }
+
+  private txCommit(): void {
+    const tx = this.tx;
+    if (tx === null) throw new AmqpError(ReplyCode.preconditionFailed, "channel is not transactional", 90, 20);
+    this.tx = { publishes: [], acks: [] };
+    for (const p of tx.publishes) this.sendPublish(p.record, p.record.length, p.targets, 0);
+    for (const a of tx.acks) this.sendSettlements(a.action, a.settled);
+    this.suspend();
+    this.broker.syncAll(this.answer(() => this.host.send(this.number, { name: "tx.commit-ok" })));
+  }
+
+  private txRollback(): void {
+    if (this.tx === null) throw new AmqpError(ReplyCode.preconditionFailed, "channel is not transactional", 90, 30);
+    // The rolled-back acks are not applied. Their tags are spent, so rather than leave the
+    // deliveries unacknowledged forever, they are requeued (redelivered=true).
+    for (const a of this.tx.acks) this.sendSettlements(Settle.requeue, a.settled);
+    this.tx = { publishes: [], acks: [] };
+    this.host.send(this.number, { name: "tx.rollback-ok" });
+  }
+
+  private channelFlow(m: MethodOf<"channel.flow">): void {
+    if (!m.active) throw new AmqpError(ReplyCode.notImplemented, "active=false", 20, 20);
+    this.host.send(this.number, { name: "channel.flow-ok", active: true });
+  }
+
+  /** The socket's output backed up (or drained): stop (or resume) deliveries to this channel. */
+  setOutputBlocked(blocked: boolean): void {
+    this.broker.credits.setPaused(this.creditSlot, blocked);
+    if (!blocked) this.broker.kick(this.creditSlot);
+  }
+
+  // --- closing -------------------------------------------------------------------------------
+
+  private onClientClose(): void {
+    this.release();
+    this.host.send(this.number, { name: "channel.close-ok" });
+    this.host.channelClosed(this);
+  }
+
+  /** Server-side close after a channel error: send channel.close and wait for close-ok. */
+  closeWithError(error: AmqpError): void {
+    this.release();
+    this.state = "closing";
+    this.host.send(this.number, {
+      name: "channel.close",
+      replyCode: error.code,
+      replyText: error.replyText,
+      classId: error.classId,
+      methodId: error.methodId,
+    });
+  }
+
+  /**
+   * Gives everything back: consumers cancelled, unacknowledged deliveries requeued, pending
+   * publishes and transactions dropped. The credit slot is reused only after every shard has
+   * seen the cancels, so no shard can still take credit from it for this channel.
+   */
+  release(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.backlog.length = 0;
+    this.backlogBytes = 0;
+    this.host.resumeReading(this);
+    this.suspended = false;
+    for (const consumer of this.consumers.values()) this.broker.removeConsumer(consumer);
+    this.consumers.clear();
+    const settled: SettledDelivery[] = [];
+    this.tags.settleAll(settled);
+    this.sendSettlements(Settle.requeue, settled);
+    this.tx = null;
+    this.confirms = null;
+    this.broker.unregisterChannel(this.channelId);
+    const slot = this.creditSlot;
+    this.broker.syncAll(() => this.broker.credits.release(slot));
+  }
+}
+
+function consumerPriority(args: FieldTable): number {
+  const value = args["x-priority"];
+  if (value === undefined) return 0;
+  if (typeof value === "number" && Number.isInteger(value)) return value;
+  if (typeof value === "bigint") return Number(value);
+  throw new AmqpError(ReplyCode.preconditionFailed, `invalid arg 'x-priority' for consumer: ${String(value)} is not an integer`, 60, 20);
+}
+
+function copyTargets(targets: Map<number, number[]>): Map<number, number[]> {
+  const copy = new Map<number, number[]>();
+  for (const [shard, ids] of targets) if (ids.length > 0) copy.set(shard, ids.slice());
+  return copy;
+}

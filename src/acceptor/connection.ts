@@ -1,0 +1,413 @@
+// One client connection: the handshake state machine, channel 0 methods, heartbeats, frame
+// dispatch to channels, and the socket's output discipline. Bun's socket.write() takes what the
+// kernel accepts and returns the count: the rest is kept here and written on drain, and while
+// output is backed up the connection stops reading and its channels stop receiving deliveries.
+import type { Socket } from "bun";
+import type { Broker, Flushable } from "../broker/broker.ts";
+import type { QueueRecord } from "../broker/queue_record.ts";
+import type { Vhost } from "../broker/vhost.ts";
+import { log } from "../log.ts";
+import { FrameType, PROTOCOL_HEADER } from "../protocol/constants.ts";
+import { AmqpError, ReplyCode } from "../protocol/errors.ts";
+import { FrameParser, type FrameSink } from "../protocol/frame_parser.ts";
+import type { Method, MethodOf } from "../protocol/methods.ts";
+import { decodeMethod } from "../protocol/methods.ts";
+import type { FieldTable } from "../protocol/table.ts";
+import { FrameWriter } from "../protocol/writer.ts";
+import { parseCredentials } from "./auth_mechanisms.ts";
+import { Channel } from "./channel.ts";
+import type { ChannelHost, ClientCapabilities } from "./channel_host.ts";
+import { serverProperties } from "./server_properties.ts";
+
+export interface ConnectionLimits {
+  frameMax_bytes: number;
+  channelMax: number;
+  heartbeat_s: number;
+}
+
+/** Unsent output past which deliveries to this connection pause and its socket stops being read. */
+const OUTPUT_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+/** How long to wait for the client's close-ok before dropping the socket. */
+const CLOSE_OK_TIMEOUT_MS = 3_000;
+/** A client must finish the handshake within this time (RabbitMQ's handshake_timeout is 10 s). */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+type State = "header" | "start-ok" | "tune-ok" | "open" | "opened" | "closing" | "closed";
+
+let nextConnectionId = 1;
+
+export class Connection implements FrameSink, ChannelHost, Flushable {
+  readonly id = nextConnectionId++;
+  readonly out = new FrameWriter(64 * 1024);
+  readonly capabilities: ClientCapabilities = { consumerCancelNotify: false, authenticationFailureClose: false };
+  readonly connectedAt = Date.now();
+  private readonly parser: FrameParser;
+  private state: State = "header";
+  private readonly channels = new Map<number, Channel>();
+  private readonly ownedQueues = new Set<QueueRecord>();
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private outputBlocked = false;
+  private readonly readPausedBy = new Set<unknown>();
+  private endAfterFlush = false;
+  private lastReceived_ms = Date.now();
+  private lastSent_ms = Date.now();
+  frameMax: number;
+  channelMax: number;
+  heartbeat_s: number;
+  user = "";
+  private vhostRecord: Vhost | null = null;
+  clientProperties: FieldTable = {};
+
+  constructor(
+    readonly broker: Broker,
+    private readonly socket: Socket<Connection>,
+    readonly peer: string,
+    private readonly limits: ConnectionLimits,
+    private readonly authenticate: (user: string, password: string, peer: string) => string | null,
+    private readonly onGone: (connection: Connection) => void,
+  ) {
+    this.frameMax = limits.frameMax_bytes;
+    this.channelMax = limits.channelMax;
+    this.heartbeat_s = limits.heartbeat_s;
+    this.parser = new FrameParser(this, limits.frameMax_bytes);
+  }
+
+  get vhost(): Vhost {
+    if (this.vhostRecord === null) throw new AmqpError(ReplyCode.channelError, "connection is not open");
+    return this.vhostRecord;
+  }
+
+  get isOpen(): boolean {
+    return this.state === "opened";
+  }
+
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  // --- socket events -----------------------------------------------------------------------
+
+  onData(chunk: Uint8Array): void {
+    this.lastReceived_ms = Date.now();
+    if (this.state === "closed") return;
+    try {
+      this.parser.push(chunk);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  onDrain(): void {
+    while (this.pending.length > 0) {
+      const head = this.pending[0]!;
+      const written = this.socket.write(head);
+      this.pendingBytes -= Math.max(0, written);
+      if (written < head.length) {
+        this.pending[0] = head.subarray(Math.max(0, written));
+        return;
+      }
+      this.pending.shift();
+    }
+    if (this.endAfterFlush) {
+      this.socket.end();
+      return;
+    }
+    if (this.outputBlocked) {
+      this.outputBlocked = false;
+      for (const channel of this.channels.values()) channel.setOutputBlocked(false);
+      this.resumeReading(this);
+    }
+    this.flush();
+  }
+
+  /** The socket is gone (client closed, network error, or we ended it). */
+  onClosed(): void {
+    if (this.state === "closed") return;
+    const wasOpen = this.state === "opened";
+    this.state = "closed";
+    this.releaseAll();
+    this.onGone(this);
+    if (wasOpen) log.info(`connection closed: ${this.peer} user '${this.user}'`);
+  }
+
+  /** Heartbeats: send when idle for half the interval; drop a peer silent for two intervals. */
+  tick(now_ms: number): void {
+    if (this.state === "header" || this.state === "start-ok" || this.state === "tune-ok") {
+      if (now_ms - this.connectedAt > HANDSHAKE_TIMEOUT_MS) {
+        log.warn(`closing ${this.peer}: handshake timeout`);
+        this.socket.end();
+      }
+      return;
+    }
+    if (this.heartbeat_s === 0 || this.state === "closed") return;
+    const interval_ms = this.heartbeat_s * 1000;
+    if (now_ms - this.lastReceived_ms > 2 * interval_ms) {
+      log.warn(`missed heartbeats from ${this.peer}, timeout: ${this.heartbeat_s}s`);
+      this.socket.end();
+      this.onClosed();
+      return;
+    }
+    if (now_ms - this.lastSent_ms >= interval_ms / 2) {
+      this.out.heartbeat();
+      this.flush();
+    }
+  }
+
+  // --- output --------------------------------------------------------------------------------
+
+  send(channel: number, method: Method): void {
+    this.out.methodFrame(channel, method);
+    this.markDirty();
+  }
+
+  markDirty(): void {
+    this.broker.markDirty(this);
+  }
+
+  flush(): void {
+    if (this.out.length === 0 || this.state === "closed") {
+      this.out.take();
+      return;
+    }
+    const bytes = this.out.take();
+    this.lastSent_ms = Date.now();
+    if (this.pending.length > 0) {
+      this.queueOutput(bytes.slice());
+      return;
+    }
+    const written = this.socket.write(bytes);
+    if (written < bytes.length) this.queueOutput(bytes.slice(Math.max(0, written)));
+  }
+
+  private queueOutput(bytes: Uint8Array): void {
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    if (!this.outputBlocked && this.pendingBytes > OUTPUT_HIGH_WATER_BYTES) {
+      this.outputBlocked = true;
+      for (const channel of this.channels.values()) channel.setOutputBlocked(true);
+      this.pauseReading(this);
+    }
+  }
+
+  pauseReading(by: unknown): void {
+    if (this.readPausedBy.size === 0) this.socket.pause();
+    this.readPausedBy.add(by);
+  }
+
+  resumeReading(by: unknown): void {
+    if (!this.readPausedBy.delete(by)) return;
+    if (this.readPausedBy.size === 0 && this.state !== "closed") this.socket.resume();
+  }
+
+  // --- frames --------------------------------------------------------------------------------
+
+  onProtocolHeader(header: Uint8Array): void {
+    let same = header.length === PROTOCOL_HEADER.length;
+    for (let i = 0; same && i < header.length; i++) same = header[i] === PROTOCOL_HEADER[i];
+    if (!same) {
+      // The spec: answer with the protocol header we support, then close.
+      this.socket.write(PROTOCOL_HEADER);
+      this.state = "closed";
+      this.socket.end();
+      return;
+    }
+    this.state = "start-ok";
+    this.send(0, {
+      name: "connection.start",
+      versionMajor: 0,
+      versionMinor: 9,
+      serverProperties: serverProperties(),
+      mechanisms: "PLAIN AMQPLAIN",
+      locales: "en_US",
+    });
+  }
+
+  onFrame(type: number, channel: number, buf: Uint8Array, offset: number, length: number): void {
+    if (this.state === "closed") return;
+    if (type === FrameType.heartbeat) {
+      if (channel !== 0) throw new AmqpError(ReplyCode.frameError, `heartbeat frame on channel ${channel}`);
+      return;
+    }
+    if (channel === 0) {
+      if (type !== FrameType.method) throw new AmqpError(ReplyCode.unexpectedFrame, "expected method frame, got non method frame instead");
+      this.onConnectionMethod(decodeMethod(buf, offset, length));
+      return;
+    }
+    if (this.state === "closing") return; // after connection.close only close-ok counts
+    if (this.state !== "opened") throw new AmqpError(ReplyCode.channelError, `frame on channel ${channel} before the connection is open`);
+    const ch = this.channels.get(channel);
+    if (ch === undefined) {
+      if (type === FrameType.method) this.openChannel(channel, decodeMethod(buf, offset, length));
+      else throw new AmqpError(ReplyCode.channelError, `expected 'channel.open' on channel ${channel}`);
+      return;
+    }
+    this.guard(ch, () => ch.onFrame(type, buf, offset, length));
+  }
+
+  private openChannel(number: number, m: Method): void {
+    if (m.name !== "channel.open") throw new AmqpError(ReplyCode.channelError, `expected 'channel.open' on channel ${number}`);
+    if (number > this.channelMax) {
+      throw new AmqpError(ReplyCode.notAllowed, `channel ${number} is higher than the negotiated channel_max ${this.channelMax}`, 20, 10);
+    }
+    this.channels.set(number, new Channel(number, this, this.broker));
+    this.send(number, { name: "channel.open-ok" });
+  }
+
+  guard(channel: Channel, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      if (error instanceof AmqpError && !error.isConnectionError) {
+        if (!channel.isClosing) channel.closeWithError(error);
+        return;
+      }
+      this.fail(error);
+    }
+  }
+
+  channelClosed(channel: Channel): void {
+    channel.release();
+    this.channels.delete(channel.number);
+  }
+
+  ownQueue(queue: QueueRecord): void {
+    this.ownedQueues.add(queue);
+  }
+
+  forgetOwnedQueue(queue: QueueRecord): void {
+    this.ownedQueues.delete(queue);
+  }
+
+  // --- connection class --------------------------------------------------------------------
+
+  private onConnectionMethod(m: Method): void {
+    switch (m.name) {
+      case "connection.start-ok": return this.startOk(m);
+      case "connection.tune-ok": return this.tuneOk(m);
+      case "connection.open": return this.open(m);
+      case "connection.close":
+        this.send(0, { name: "connection.close-ok" });
+        this.finish();
+        return;
+      case "connection.close-ok":
+        if (this.state === "closing") this.finish();
+        return;
+      case "connection.update-secret":
+        this.send(0, { name: "connection.update-secret-ok" });
+        return;
+      case "connection.blocked":
+      case "connection.unblocked":
+        return;
+      default:
+        throw new AmqpError(ReplyCode.commandInvalid, `method ${m.name} is not valid on channel 0`);
+    }
+  }
+
+  private expect(state: State, what: string): void {
+    if (this.state !== state) throw new AmqpError(ReplyCode.commandInvalid, `unexpected ${what} in handshake state '${this.state}'`);
+  }
+
+  private startOk(m: MethodOf<"connection.start-ok">): void {
+    this.expect("start-ok", "connection.start-ok");
+    this.clientProperties = m.clientProperties;
+    const caps = m.clientProperties["capabilities"];
+    if (caps !== null && typeof caps === "object" && !Array.isArray(caps) && !(caps instanceof Uint8Array) && !(caps instanceof Date)) {
+      const table = caps as FieldTable;
+      this.capabilities.consumerCancelNotify = table["consumer_cancel_notify"] === true;
+      this.capabilities.authenticationFailureClose = table["authentication_failure_close"] === true;
+    }
+    const credentials = parseCredentials(m.mechanism, m.response);
+    const user = credentials === null ? null : this.authenticate(credentials.user, credentials.password, this.peer);
+    if (user === null) {
+      log.warn(`login refused for ${this.peer} (${m.mechanism}${credentials === null ? "" : ` user '${credentials.user}'`})`);
+      const error = new AmqpError(ReplyCode.accessRefused, `Login was refused using authentication mechanism ${m.mechanism}. For details see the broker logfile.`);
+      if (this.capabilities.authenticationFailureClose) {
+        this.closeWith(error);
+      } else {
+        this.state = "closed";
+        this.socket.end();
+      }
+      return;
+    }
+    this.user = user;
+    this.state = "tune-ok";
+    this.send(0, { name: "connection.tune", channelMax: this.limits.channelMax, frameMax: this.limits.frameMax_bytes, heartbeat: this.limits.heartbeat_s });
+  }
+
+  private tuneOk(m: MethodOf<"connection.tune-ok">): void {
+    this.expect("tune-ok", "connection.tune-ok");
+    if (m.frameMax !== 0 && m.frameMax < 4096) {
+      throw new AmqpError(ReplyCode.notAllowed, `negotiated frame_max = ${m.frameMax} is lower than the minimum allowed value (4096)`, 10, 31);
+    }
+    if (m.frameMax > this.limits.frameMax_bytes) {
+      throw new AmqpError(ReplyCode.notAllowed, `negotiated frame_max = ${m.frameMax} is higher than the maximum allowed value (${this.limits.frameMax_bytes})`, 10, 31);
+    }
+    if (m.channelMax > this.limits.channelMax) {
+      throw new AmqpError(ReplyCode.notAllowed, `negotiated channel_max = ${m.channelMax} is higher than the maximum allowed value (${this.limits.channelMax})`, 10, 31);
+    }
+    this.frameMax = m.frameMax === 0 ? this.limits.frameMax_bytes : m.frameMax;
+    this.channelMax = m.channelMax === 0 ? this.limits.channelMax : m.channelMax;
+    this.heartbeat_s = m.heartbeat;
+    this.parser.frameMax = this.frameMax;
+    this.state = "open";
+  }
+
+  private open(m: MethodOf<"connection.open">): void {
+    this.expect("open", "connection.open");
+    const vhost = this.broker.vhost(m.virtualHost);
+    if (vhost === undefined) throw new AmqpError(ReplyCode.notAllowed, `vhost ${m.virtualHost} not found`, 10, 40);
+    if (!this.broker.canAccessVhost(this.user, vhost.name)) {
+      throw new AmqpError(ReplyCode.notAllowed, `access to vhost '${vhost.name}' refused for user '${this.user}'`, 10, 40);
+    }
+    this.vhostRecord = vhost;
+    this.state = "opened";
+    this.send(0, { name: "connection.open-ok" });
+    log.info(`connection accepted: ${this.peer} user '${this.user}' vhost '${vhost.name}'`);
+  }
+
+  // --- closing -------------------------------------------------------------------------------
+
+  /** A connection-level error (or a bug): connection.close with its code, or drop the socket. */
+  private fail(error: unknown): void {
+    if (error instanceof AmqpError) {
+      log.warn(`closing connection ${this.peer}: ${error.code} ${error.replyText}`);
+      if (this.state === "header") {
+        this.socket.end();
+        return;
+      }
+      this.closeWith(error);
+      return;
+    }
+    log.error(`internal error on connection ${this.peer}: ${(error as Error).stack ?? String(error)}`);
+    this.closeWith(new AmqpError(ReplyCode.internalError, "internal error"));
+  }
+
+  /** Server-initiated close: everything is released now; the socket ends at close-ok or timeout. */
+  closeWith(error: AmqpError): void {
+    if (this.state === "closing" || this.state === "closed") return;
+    this.releaseAll();
+    this.state = "closing";
+    this.send(0, { name: "connection.close", replyCode: error.code, replyText: error.replyText, classId: error.classId, methodId: error.methodId });
+    setTimeout(() => this.finish(), CLOSE_OK_TIMEOUT_MS).unref();
+  }
+
+  /** Ends the socket once what is queued has been written. */
+  private finish(): void {
+    if (this.state === "closed") return;
+    this.releaseAll();
+    this.flush();
+    this.state = "closed";
+    if (this.pending.length === 0) this.socket.end();
+    else this.endAfterFlush = true;
+    this.onGone(this);
+  }
+
+  /** Channels released (unacked requeued, consumers cancelled), exclusive queues deleted. */
+  private releaseAll(): void {
+    for (const channel of this.channels.values()) channel.release();
+    this.channels.clear();
+    for (const queue of this.ownedQueues) if (!queue.deleted) this.broker.deleteQueue(queue, false, () => {});
+    this.ownedQueues.clear();
+  }
+}

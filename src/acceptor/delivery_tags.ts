@@ -1,0 +1,115 @@
+// A channel's outstanding delivery tags. Tags are handed out consecutively per channel (1, 2, ...),
+// so an entry lives at index tag - base in parallel arrays; the base advances past settled tags.
+// Each entry remembers the shard that holds the message and that shard's delivery id.
+import { AmqpError, ReplyCode } from "../protocol/errors.ts";
+
+const INITIAL_CAPACITY = 256;
+/** Entry flags. */
+const LIVE = 1;
+/** The delivery counted against the channel-wide prefetch (a consumer delivery, not a get). */
+const COUNTED = 2;
+
+export interface SettledDelivery {
+  shard: number;
+  deliveryId: number;
+  counted: boolean;
+}
+
+export class DeliveryTags {
+  private base = 1;
+  private next = 1;
+  private live = 0;
+  private flags = new Uint8Array(INITIAL_CAPACITY);
+  private shards = new Uint16Array(INITIAL_CAPACITY);
+  private ids = new Float64Array(INITIAL_CAPACITY);
+
+  get outstanding(): number {
+    return this.live;
+  }
+
+  /** A tag for a delivery; `deliveryId` 0 means no-ack (nothing to settle later). */
+  add(shard: number, deliveryId: number, counted: boolean): number {
+    const tag = this.next++;
+    if (deliveryId === 0) {
+      if (this.live === 0) this.base = this.next;
+      else this.ensure(tag);
+      return tag;
+    }
+    this.ensure(tag);
+    const i = tag - this.base;
+    this.flags[i] = LIVE | (counted ? COUNTED : 0);
+    this.shards[i] = shard;
+    this.ids[i] = deliveryId;
+    this.live++;
+    return tag;
+  }
+
+  /**
+   * Settles `tag` (or, with multiple, every outstanding tag up to it; tag 0 with multiple means all).
+   * An unknown or already settled tag is RabbitMQ's 406 "unknown delivery tag N".
+   */
+  settle(tag: number, multiple: boolean, out: SettledDelivery[], classId: number, methodId: number): void {
+    if (multiple) {
+      const upTo = tag === 0 ? this.next - 1 : tag;
+      if (tag !== 0 && !this.isLive(tag) && (tag >= this.next || tag < 1)) {
+        throw new AmqpError(ReplyCode.preconditionFailed, `unknown delivery tag ${tag}`, classId, methodId);
+      }
+      for (let t = this.base; t <= upTo; t++) if (this.isLive(t)) this.take(t, out);
+    } else {
+      if (!this.isLive(tag)) throw new AmqpError(ReplyCode.preconditionFailed, `unknown delivery tag ${tag}`, classId, methodId);
+      this.take(tag, out);
+    }
+    this.compact();
+  }
+
+  /** Every outstanding delivery (channel close, basic.recover). */
+  settleAll(out: SettledDelivery[]): void {
+    for (let t = this.base; t < this.next; t++) if (this.isLive(t)) this.take(t, out);
+    this.compact();
+  }
+
+  private isLive(tag: number): boolean {
+    return tag >= this.base && tag < this.next && (this.flags[tag - this.base]! & LIVE) !== 0;
+  }
+
+  private take(tag: number, out: SettledDelivery[]): void {
+    const i = tag - this.base;
+    out.push({ shard: this.shards[i]!, deliveryId: this.ids[i]!, counted: (this.flags[i]! & COUNTED) !== 0 });
+    this.flags[i] = 0;
+    this.live--;
+  }
+
+  /** Drops the settled prefix so the arrays stay as small as the unsettled window. */
+  private compact(): void {
+    if (this.live === 0) {
+      this.flags.fill(0, 0, Math.min(this.flags.length, this.next - this.base));
+      this.base = this.next;
+      return;
+    }
+    let skip = 0;
+    const span = this.next - this.base;
+    while (skip < span && (this.flags[skip]! & LIVE) === 0) skip++;
+    if (skip < 1024 && skip * 2 < span) return;
+    this.flags.copyWithin(0, skip, span);
+    this.shards.copyWithin(0, skip, span);
+    this.ids.copyWithin(0, skip, span);
+    this.flags.fill(0, span - skip, span);
+    this.base += skip;
+  }
+
+  private ensure(tag: number): void {
+    const need = tag - this.base + 1;
+    if (need <= this.flags.length) return;
+    let size = this.flags.length * 2;
+    while (size < need) size *= 2;
+    const flags = new Uint8Array(size);
+    flags.set(this.flags);
+    const shards = new Uint16Array(size);
+    shards.set(this.shards);
+    const ids = new Float64Array(size);
+    ids.set(this.ids);
+    this.flags = flags;
+    this.shards = shards;
+    this.ids = ids;
+  }
+}

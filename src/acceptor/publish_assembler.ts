@@ -1,0 +1,98 @@
+// Assembles basic.publish + content header + body frames into the publish record a shard
+// receives (records.ts), writing straight into one reusable buffer: the envelope is laid out as
+// the frames arrive, so a message is copied once from the socket into the record.
+import { AmqpError, ReplyCode } from "../protocol/errors.ts";
+import { decodeContentHeader } from "../protocol/properties.ts";
+import { ClassId } from "../protocol/constants.ts";
+import { RecordBuilder } from "../shard/record_codec.ts";
+import { ToShard } from "../shard/records.ts";
+
+/** RabbitMQ's default max_message_size: 128 MiB. */
+export const MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
+/** A buffer grown past this for one big message is dropped afterwards rather than kept per channel. */
+const KEEP_BUFFER_BYTES = 1024 * 1024;
+
+/** Offsets of the publish record's header fields, patched once the message is complete. */
+export const PUBLISH_FLAGS_AT = 1;
+export const PUBLISH_CHANNEL_AT = 2;
+export const PUBLISH_SEQ_AT = 6;
+const BLOB_LENGTH_AT = 14;
+const BLOB_AT = 18;
+
+export class PublishAssembler {
+  record = new RecordBuilder(4096);
+  /** 0 idle, 1 awaiting content header, 2 awaiting body frames. */
+  private state = 0;
+  private bodyRemaining = 0;
+  exchange = "";
+  routingKey = "";
+  mandatory = false;
+  /** Where the raw properties sit in `record` (for peeks), and the body. */
+  propsAt = 0;
+  propsLength = 0;
+  bodyAt = 0;
+
+  get idle(): boolean {
+    return this.state === 0;
+  }
+
+  get awaitingHeader(): boolean {
+    return this.state === 1;
+  }
+
+  begin(exchange: string, routingKey: string, mandatory: boolean): void {
+    this.exchange = exchange;
+    this.routingKey = routingKey;
+    this.mandatory = mandatory;
+    const r = this.record.reset();
+    r.u8v(ToShard.publish).u8v(0).u32(0).f64(0).u32(0);
+    r.str8(exchange).str8(routingKey);
+    this.state = 1;
+  }
+
+  /** Takes the content header; true when the message is complete (empty body). */
+  header(buf: Uint8Array, offset: number, length: number): boolean {
+    const h = decodeContentHeader(buf, offset, length);
+    if (h.classId !== ClassId.basic) {
+      throw new AmqpError(ReplyCode.unexpectedFrame, `expected content header for class 60, got one for class ${h.classId}`);
+    }
+    if (h.bodySize > MAX_MESSAGE_BYTES) {
+      throw new AmqpError(ReplyCode.preconditionFailed, `message size ${h.bodySize} is larger than configured max size ${MAX_MESSAGE_BYTES}`, 60, 40);
+    }
+    const r = this.record;
+    r.ensure(4 + h.propsLength + h.bodySize + 8);
+    r.u32(h.propsLength);
+    this.propsAt = r.length;
+    this.propsLength = h.propsLength;
+    r.bytes(buf, h.propsOffset, h.propsLength);
+    this.bodyAt = r.length;
+    this.bodyRemaining = h.bodySize;
+    this.state = 2;
+    return this.bodyRemaining === 0 ? this.finish() : false;
+  }
+
+  /** Takes a body frame; true when the message is complete. */
+  body(buf: Uint8Array, offset: number, length: number): boolean {
+    if (length > this.bodyRemaining) {
+      throw new AmqpError(ReplyCode.frameError, `content body of ${length} bytes is longer than the ${this.bodyRemaining} bytes left of the declared body size`);
+    }
+    this.record.bytes(buf, offset, length);
+    this.bodyRemaining -= length;
+    return this.bodyRemaining === 0 ? this.finish() : false;
+  }
+
+  get bodyLength(): number {
+    return this.record.length - this.bodyAt;
+  }
+
+  /** Done with the record (after it was sent or buffered): get ready for the next publish. */
+  reset(): void {
+    this.state = 0;
+    if (this.record.u8.length > KEEP_BUFFER_BYTES) this.record = new RecordBuilder(4096);
+  }
+
+  private finish(): boolean {
+    this.record.view.setUint32(BLOB_LENGTH_AT, this.record.length - BLOB_AT);
+    return true;
+  }
+}

@@ -1,0 +1,175 @@
+// Exchange, queue and binding methods: RabbitMQ 3.x's checks, in its order, with its reply codes
+// and texts (rabbit_channel.erl handle_method/3 for exchange.*, queue.*). Each function throws
+// AmqpError; the channel turns that into a close.
+import { Broker } from "../broker/broker.ts";
+import { generatedName, resourceName } from "../broker/names.ts";
+import { assertArgumentsEquivalent, queueLimits } from "../broker/queue_arguments.ts";
+import type { QueueRecord } from "../broker/queue_record.ts";
+import { AmqpError, ReplyCode } from "../protocol/errors.ts";
+import type { MethodOf } from "../protocol/methods.ts";
+import { alternateExchangeOf, isExchangeType } from "../routing/exchange.ts";
+import type { ChannelHost } from "./channel_host.ts";
+
+/** The pseudo-queue of direct reply-to; consuming from it needs no declare. */
+export const REPLY_TO_QUEUE = "amq.rabbitmq.reply-to";
+
+const DEFAULT_EXCHANGE_REFUSED = "operation not permitted on the default exchange";
+
+function reservedName(kind: "exchange" | "queue", name: string, classId: number, methodId: number): AmqpError {
+  return new AmqpError(ReplyCode.accessRefused, `${kind} name '${name}' contains reserved prefix 'amq.*'`, classId, methodId);
+}
+
+function noExchange(vhost: string, name: string, classId: number, methodId: number): AmqpError {
+  return new AmqpError(ReplyCode.notFound, `no exchange '${name}' in vhost '${vhost}'`, classId, methodId);
+}
+
+function inequivalent(arg: string, what: string, received: unknown, current: unknown, classId: number, methodId: number): AmqpError {
+  return new AmqpError(ReplyCode.preconditionFailed, `inequivalent arg '${arg}' for ${what}: received '${String(received)}' but current is '${String(current)}'`, classId, methodId);
+}
+
+// --- exchanges -------------------------------------------------------------------------------
+
+export function declareExchange(host: ChannelHost, m: MethodOf<"exchange.declare">): void {
+  const vhost = host.vhost;
+  const what = resourceName("exchange", m.exchange, vhost.name);
+  if (m.passive) {
+    if (m.exchange === "") return; // the default exchange always exists
+    if (vhost.routes.exchange(m.exchange) === undefined) throw noExchange(vhost.name, m.exchange, 40, 10);
+    return;
+  }
+  if (!isExchangeType(m.type)) throw new AmqpError(ReplyCode.commandInvalid, `unknown exchange type '${m.type}'`, 40, 10);
+  if (m.exchange === "") throw new AmqpError(ReplyCode.accessRefused, DEFAULT_EXCHANGE_REFUSED, 40, 10);
+  const existing = vhost.routes.exchange(m.exchange);
+  if (existing === undefined) {
+    if (m.exchange.startsWith("amq.")) throw reservedName("exchange", m.exchange, 40, 10);
+    vhost.routes.declareExchange({
+      name: m.exchange,
+      type: m.type,
+      durable: m.durable,
+      autoDelete: m.autoDelete,
+      internal: m.internal,
+      arguments: m.arguments,
+    });
+    host.broker.definitionsChanged(vhost, m.durable);
+    return;
+  }
+  if (existing.type !== m.type) throw inequivalent("type", what, m.type, existing.type, 40, 10);
+  if (existing.durable !== m.durable) throw inequivalent("durable", what, m.durable, existing.durable, 40, 10);
+  if (existing.autoDelete !== m.autoDelete) throw inequivalent("auto_delete", what, m.autoDelete, existing.autoDelete, 40, 10);
+  if (existing.internal !== m.internal) throw inequivalent("internal", what, m.internal, existing.internal, 40, 10);
+  const ae = m.arguments["alternate-exchange"];
+  if (ae !== undefined && alternateExchangeOf(existing) !== ae) {
+    throw inequivalent("alternate-exchange", what, ae, alternateExchangeOf(existing) ?? "none", 40, 10);
+  }
+}
+
+export function deleteExchange(host: ChannelHost, m: MethodOf<"exchange.delete">): void {
+  const vhost = host.vhost;
+  if (m.exchange === "") throw new AmqpError(ReplyCode.accessRefused, DEFAULT_EXCHANGE_REFUSED, 40, 20);
+  if (m.exchange.startsWith("amq.") && vhost.routes.exchange(m.exchange) !== undefined) {
+    throw new AmqpError(ReplyCode.accessRefused, `deletion of system ${resourceName("exchange", m.exchange, vhost.name)} not allowed`, 40, 20);
+  }
+  const existing = vhost.routes.exchange(m.exchange);
+  if (existing === undefined) return; // deleting a missing exchange succeeds, as in RabbitMQ 3.x
+  if (m.ifUnused && vhost.routes.hasBindings(m.exchange).asSource) {
+    throw new AmqpError(ReplyCode.preconditionFailed, `${resourceName("exchange", m.exchange, vhost.name)} in use`, 40, 20);
+  }
+  vhost.routes.deleteExchange(m.exchange);
+  host.broker.definitionsChanged(vhost, existing.durable);
+}
+
+function checkExchangeBindable(host: ChannelHost, name: string, classId: number, methodId: number): void {
+  if (name === "") throw new AmqpError(ReplyCode.accessRefused, DEFAULT_EXCHANGE_REFUSED, classId, methodId);
+  if (host.vhost.routes.exchange(name) === undefined) throw noExchange(host.vhost.name, name, classId, methodId);
+}
+
+export function bindExchange(host: ChannelHost, m: MethodOf<"exchange.bind">): void {
+  checkExchangeBindable(host, m.destination, 40, 30);
+  checkExchangeBindable(host, m.source, 40, 30);
+  host.vhost.routes.bind({ source: m.source, destination: m.destination, destinationKind: "exchange", routingKey: m.routingKey, arguments: m.arguments });
+  host.broker.definitionsChanged(host.vhost, true);
+}
+
+export function unbindExchange(host: ChannelHost, m: MethodOf<"exchange.unbind">): void {
+  checkExchangeBindable(host, m.destination, 40, 40);
+  checkExchangeBindable(host, m.source, 40, 40);
+  host.vhost.routes.unbind({ source: m.source, destination: m.destination, destinationKind: "exchange", routingKey: m.routingKey, arguments: m.arguments });
+  host.broker.definitionsChanged(host.vhost, true);
+}
+
+/** basic.publish's exchange checks (404 missing, 403 internal). */
+export function checkPublishExchange(host: ChannelHost, name: string): void {
+  if (name === "") return;
+  const exchange = host.vhost.routes.exchange(name);
+  if (exchange === undefined) throw noExchange(host.vhost.name, name, 60, 40);
+  if (exchange.internal) {
+    throw new AmqpError(ReplyCode.accessRefused, `cannot publish to internal ${resourceName("exchange", name, host.vhost.name)}`, 60, 40);
+  }
+}
+
+// --- queues ----------------------------------------------------------------------------------
+
+/** The queue by name, checked for existence (404) and exclusive ownership (405). */
+export function usableQueue(host: ChannelHost, name: string, classId: number, methodId: number): QueueRecord {
+  const queue = host.vhost.queues.get(name);
+  if (queue === undefined) throw Broker.noQueue(host.vhost.name, name, classId, methodId);
+  if (queue.owner !== null && queue.owner.id !== host.id) throw Broker.lockedQueue(queue, classId, methodId);
+  return queue;
+}
+
+export function declareQueue(host: ChannelHost, m: MethodOf<"queue.declare">): { queue: QueueRecord; created: boolean } {
+  const vhost = host.vhost;
+  const name = m.queue === "" ? generatedName("amq.gen-") : m.queue;
+  const existing = vhost.queues.get(name);
+  if (m.passive) {
+    if (existing === undefined) throw Broker.noQueue(vhost.name, name, 50, 10);
+    return { queue: usableQueue(host, name, 50, 10), created: false };
+  }
+  if (existing === undefined) {
+    if (name.startsWith("amq.") && m.queue !== "") throw reservedName("queue", name, 50, 10);
+    queueLimits(m.arguments); // validates before anything is created
+    const queue = host.broker.createQueue(vhost, name, m.durable, m.autoDelete, m.exclusive ? host : null, m.arguments);
+    if (m.exclusive) host.ownQueue(queue);
+    host.broker.definitionsChanged(vhost, m.durable);
+    return { queue, created: true };
+  }
+  const queue = usableQueue(host, name, 50, 10);
+  const what = resourceName("queue", name, vhost.name);
+  if (queue.durable !== m.durable) throw inequivalent("durable", what, m.durable, queue.durable, 50, 10);
+  if (queue.autoDelete !== m.autoDelete) throw inequivalent("auto_delete", what, m.autoDelete, queue.autoDelete, 50, 10);
+  if ((queue.owner !== null) !== m.exclusive) throw Broker.lockedQueue(queue, 50, 10);
+  assertArgumentsEquivalent(queue.args, m.arguments, what, 50, 10);
+  return { queue, created: false };
+}
+
+/** The queue to delete, or undefined when it does not exist (delete-ok with 0, as RabbitMQ 3.x). */
+export function queueForDelete(host: ChannelHost, name: string, ifUnused: boolean): QueueRecord | undefined {
+  if (!host.vhost.queues.has(name)) return undefined;
+  const queue = usableQueue(host, name, 50, 40);
+  if (ifUnused && queue.consumers.size > 0) {
+    throw new AmqpError(ReplyCode.preconditionFailed, `${resourceName("queue", name, host.vhost.name)} in use`, 50, 40);
+  }
+  return queue;
+}
+
+function queueBinding(host: ChannelHost, queueName: string, exchange: string, routingKey: string, lastQueue: string, methodId: number) {
+  const name = queueName === "" ? lastQueue : queueName;
+  if (name === "") throw new AmqpError(ReplyCode.notFound, "no previously declared queue", 50, methodId);
+  const queue = usableQueue(host, name, 50, methodId);
+  checkExchangeBindable(host, exchange, 50, methodId);
+  // An empty queue name with an empty routing key binds with the queue's name (RabbitMQ's shortcut).
+  const key = queueName === "" && routingKey === "" ? name : routingKey;
+  return { queue, key };
+}
+
+export function bindQueue(host: ChannelHost, m: MethodOf<"queue.bind">, lastQueue: string): void {
+  const { queue, key } = queueBinding(host, m.queue, m.exchange, m.routingKey, lastQueue, 20);
+  host.vhost.routes.bind({ source: m.exchange, destination: queue.name, destinationKind: "queue", routingKey: key, arguments: m.arguments });
+  host.broker.definitionsChanged(host.vhost, queue.durable);
+}
+
+export function unbindQueue(host: ChannelHost, m: MethodOf<"queue.unbind">, lastQueue: string): void {
+  const { queue, key } = queueBinding(host, m.queue, m.exchange, m.routingKey, lastQueue, 50);
+  host.vhost.routes.unbind({ source: m.exchange, destination: queue.name, destinationKind: "queue", routingKey: key, arguments: m.arguments });
+  host.broker.definitionsChanged(host.vhost, queue.durable);
+}

@@ -1,0 +1,409 @@
+// The broker as the acceptor thread holds it: vhosts and their definitions, the registries that
+// map ids in shard records back to channels and consumers, and the queue lifecycle operations
+// that need a shard's answer. Connections and channels call in here; domain errors are thrown as
+// AmqpError and turned into channel/connection closes at the channel boundary.
+import { CreditTable } from "../acceptor/credit_table.ts";
+import { ShardPool, type ShardPoolOptions } from "../acceptor/shard_pool.ts";
+import type { ShardEvents } from "../acceptor/shard_link.ts";
+import { AmqpError, ReplyCode } from "../protocol/errors.ts";
+import type { FieldTable } from "../protocol/table.ts";
+import { QueueFlag, Settle, ToShard } from "../shard/records.ts";
+import { DefinitionsStore } from "../journal/definitions_store.ts";
+import { log } from "../log.ts";
+import type { ConsumerRecord } from "./consumer_record.ts";
+import { applyDefinitions, tableToJson, type Definitions, type DefinitionsTarget } from "./definitions.ts";
+import { resourceName } from "./names.ts";
+import { queueLimits } from "./queue_arguments.ts";
+import { QueueRecord, type QueueOwner } from "./queue_record.ts";
+import { UserStore } from "./users.ts";
+import { Vhost } from "./vhost.ts";
+
+export interface BrokerOptions extends ShardPoolOptions {
+  defaultUser: string;
+  defaultPass: string;
+}
+
+/** What the broker needs from a channel to route shard records to it. */
+export interface ChannelEndpoint {
+  readonly channelId: number;
+  deliver(consumer: ConsumerRecord, shard: number, deliveryId: number, redelivered: boolean, blob: Uint8Array): void;
+  shardConfirmed(shard: number, seq: number): void;
+  shardNacked(seq: number): void;
+  /** The queue behind the consumer is gone: drop it (and tell the client, basic.cancel). */
+  consumerGone(consumer: ConsumerRecord): void;
+}
+
+/** Something whose socket output must be flushed at the end of the current batch. */
+export interface Flushable {
+  flush(): void;
+}
+
+export class Broker implements ShardEvents {
+  readonly vhosts = new Map<string, Vhost>();
+  readonly users = new UserStore();
+  private store: DefinitionsStore | null = null;
+  /** Durable definitions changed in this batch: saved before the batch's replies are flushed. */
+  private definitionsDirty = false;
+  readonly credits = new CreditTable();
+  private pool!: ShardPool;
+  private readonly channels = new Map<number, ChannelEndpoint>();
+  private readonly consumers = new Map<number, ConsumerRecord>();
+  private readonly dirty = new Set<Flushable>();
+  private flushScheduled = false;
+  private nextQueueId = 1;
+  private nextConsumerId = 1;
+  private nextChannelId = 1;
+
+  /**
+   * Starts the shards (which recover their journals), then restores the durable definitions,
+   * declaring every durable queue so its shard adopts the recovered messages. A fresh data dir
+   * gets vhost "/" and the default user with full rights on it.
+   */
+  async start(options: BrokerOptions): Promise<void> {
+    this.pool = await ShardPool.start(options, this.credits, this);
+    this.store = options.dataDir === null ? null : new DefinitionsStore(`${options.dataDir}/definitions.json`);
+    const saved = this.store?.load() as Definitions | undefined;
+    if (saved !== undefined) {
+      applyDefinitions(this.definitionsTarget(), saved);
+      log.info(`restored definitions: ${this.vhosts.size} vhosts, ${saved.queues?.length ?? 0} durable queues, ${saved.exchanges?.length ?? 0} durable exchanges`);
+    } else {
+      this.addVhost("/");
+      this.users.add(options.defaultUser, { password: options.defaultPass }, ["administrator"]);
+      this.users.setPermission(options.defaultUser, "/", { configure: ".*", write: ".*", read: ".*" });
+      this.definitionsChanged(null, true);
+    }
+  }
+
+  // --- definitions -------------------------------------------------------------------------
+
+  /** Something durable changed (or `durable` is false and nothing needs saving). */
+  definitionsChanged(_vhost: Vhost | null, durable: boolean): void {
+    if (!durable || this.store === null) return;
+    this.definitionsDirty = true;
+    this.scheduleFlush();
+  }
+
+  /** The durable definitions, in RabbitMQ's export shape. */
+  exportDefinitions(): Definitions {
+    const defs: Required<Pick<Definitions, "users" | "vhosts" | "permissions" | "exchanges" | "queues" | "bindings">> & Definitions = {
+      rabbit_version: "3.10.8",
+      product_name: "Warren",
+      product_version: "0.1.0",
+      users: [],
+      vhosts: [],
+      permissions: [],
+      exchanges: [],
+      queues: [],
+      bindings: [],
+    };
+    for (const u of this.users.list()) {
+      defs.users.push({ name: u.name, password_hash: u.passwordHash, hashing_algorithm: "rabbit_password_hashing_sha256", tags: u.tags });
+    }
+    for (const p of this.users.allPermissions()) defs.permissions.push(p);
+    for (const vhost of this.vhosts.values()) {
+      defs.vhosts.push({ name: vhost.name });
+      for (const x of vhost.routes.exchanges()) {
+        if (!x.durable || x.name === "" || x.name.startsWith("amq.")) continue;
+        defs.exchanges.push({ name: x.name, vhost: vhost.name, type: x.type, durable: true, auto_delete: x.autoDelete, internal: x.internal, arguments: tableToJson(x.arguments) });
+      }
+      for (const q of vhost.queues.values()) {
+        if (!q.durable || q.owner !== null) continue;
+        defs.queues.push({ name: q.name, vhost: vhost.name, durable: true, auto_delete: q.autoDelete, arguments: tableToJson(q.args) });
+      }
+      for (const b of vhost.routes.bindings()) {
+        if (!this.isDurableEnd(vhost, b.source, "exchange") || !this.isDurableEnd(vhost, b.destination, b.destinationKind)) continue;
+        defs.bindings.push({ source: b.source, vhost: vhost.name, destination: b.destination, destination_type: b.destinationKind, routing_key: b.routingKey, arguments: tableToJson(b.arguments) });
+      }
+    }
+    return defs;
+  }
+
+  importDefinitions(defs: Definitions): void {
+    applyDefinitions(this.definitionsTarget(), defs);
+    this.definitionsChanged(null, true);
+  }
+
+  private isDurableEnd(vhost: Vhost, name: string, kind: "queue" | "exchange"): boolean {
+    if (kind === "exchange") return vhost.routes.exchange(name)?.durable ?? false;
+    const q = vhost.queues.get(name);
+    return q !== undefined && q.durable && q.owner === null;
+  }
+
+  private definitionsTarget(): DefinitionsTarget {
+    return {
+      addVhost: (name) => void this.addVhost(name),
+      addUserWithHash: (name, passwordHash, tags) => void this.users.add(name, { passwordHash }, tags),
+      setPermission: (user, vhost, configure, write, read) => this.users.setPermission(user, vhost, { configure, write, read }),
+      declareExchange: (vhost, name, type, durable, autoDelete, internal, args) => {
+        const v = this.addVhost(vhost);
+        if (v.routes.exchange(name) === undefined && isExchangeTypeName(type)) {
+          v.routes.declareExchange({ name, type, durable, autoDelete, internal, arguments: args });
+        }
+      },
+      declareQueue: (vhost, name, durable, autoDelete, args) => {
+        const v = this.addVhost(vhost);
+        if (!v.queues.has(name)) this.createQueue(v, name, durable, autoDelete, null, args);
+      },
+      bind: (vhost, source, destination, kind, routingKey, args) => {
+        const v = this.addVhost(vhost);
+        if (kind === "queue" ? v.queues.has(destination) : v.routes.exchange(destination) !== undefined) {
+          v.routes.bind({ source, destination, destinationKind: kind, routingKey, arguments: args });
+        }
+      },
+    };
+  }
+
+  // --- authentication ----------------------------------------------------------------------
+
+  /** The user's name when the password is right; guest only from loopback, as RabbitMQ. */
+  authenticate(user: string, password: string, peer: string): string | null {
+    if (!this.users.authenticate(user, password)) return null;
+    if (user === "guest" && !isLoopback(peer)) return null;
+    return user;
+  }
+
+  canAccessVhost(user: string, vhost: string): boolean {
+    return this.users.permission(user, vhost) !== undefined;
+  }
+
+  stop(): void {
+    this.pool.stop();
+  }
+
+  get shards(): ShardPool {
+    return this.pool;
+  }
+
+  vhost(name: string): Vhost | undefined {
+    return this.vhosts.get(name);
+  }
+
+  addVhost(name: string): Vhost {
+    let vhost = this.vhosts.get(name);
+    if (vhost === undefined) this.vhosts.set(name, (vhost = new Vhost(name)));
+    return vhost;
+  }
+
+  // --- registries --------------------------------------------------------------------------
+
+  newChannelId(): number {
+    return this.nextChannelId++;
+  }
+
+  registerChannel(channel: ChannelEndpoint): void {
+    this.channels.set(channel.channelId, channel);
+  }
+
+  unregisterChannel(channelId: number): void {
+    this.channels.delete(channelId);
+  }
+
+  newConsumerId(): number {
+    return this.nextConsumerId++;
+  }
+
+  // --- flushing: one socket write and one ring publish per connection and shard per batch ----
+
+  markDirty(target: Flushable): void {
+    this.dirty.add(target);
+    this.scheduleFlush();
+  }
+
+  scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(this.flushNow);
+  }
+
+  private readonly flushNow = (): void => {
+    this.flushScheduled = false;
+    if (this.definitionsDirty && this.store !== null) {
+      // Before any reply of this batch leaves: a declare-ok means the definition is on disk.
+      this.definitionsDirty = false;
+      this.store.save(this.exportDefinitions());
+    }
+    for (const target of this.dirty) target.flush();
+    this.dirty.clear();
+    this.pool.flush();
+  };
+
+  // --- shard events ------------------------------------------------------------------------
+
+  deliver(shard: number, consumerId: number, deliveryId: number, redelivered: boolean, blob: Uint8Array): void {
+    const consumer = this.consumers.get(consumerId);
+    const channel = consumer === undefined ? undefined : this.channels.get(consumer.channel.channelId);
+    if (consumer === undefined || channel === undefined) {
+      // Cancelled or closed while the delivery was in flight: give the message back.
+      if (deliveryId !== 0) this.settle(shard, Settle.requeue, [deliveryId]);
+      return;
+    }
+    channel.deliver(consumer, shard, deliveryId, redelivered, blob);
+  }
+
+  confirm(shard: number, channelId: number, seq: number): void {
+    this.channels.get(channelId)?.shardConfirmed(shard, seq);
+  }
+
+  nack(_shard: number, channelId: number, seq: number): void {
+    this.channels.get(channelId)?.shardNacked(seq);
+  }
+
+  batchEnd(): void {
+    this.flushNow();
+  }
+
+  // --- records to shards -------------------------------------------------------------------
+
+  settle(shard: number, action: number, deliveryIds: readonly number[]): void {
+    const link = this.pool.links[shard]!;
+    const r = link.record.reset().u8v(ToShard.settle).u8v(action).u32(deliveryIds.length);
+    for (const id of deliveryIds) r.f64(id);
+    link.send();
+    this.scheduleFlush();
+  }
+
+  kick(creditSlot: number): void {
+    for (const link of this.pool.links) {
+      link.record.reset().u8v(ToShard.kick).u32(creditSlot);
+      link.send();
+    }
+    this.scheduleFlush();
+  }
+
+  /** Resolves once every shard's journal holds everything sent to it so far (shutdown). */
+  flushJournals(): Promise<void> {
+    return new Promise((resolve) => this.syncAll(resolve));
+  }
+
+  /** Calls `done` once every shard has applied everything sent to it before (and synced it). */
+  syncAll(done: () => void): void {
+    let waiting = this.pool.links.length;
+    for (const link of this.pool.links) {
+      const reqId = link.expectReply(() => {
+        if (--waiting === 0) done();
+      });
+      link.record.reset().u8v(ToShard.sync).u32(reqId);
+      link.send();
+    }
+    this.scheduleFlush();
+  }
+
+  // --- queues --------------------------------------------------------------------------------
+
+  /** Creates a queue (the caller checked names and equivalence). */
+  createQueue(vhost: Vhost, name: string, durable: boolean, autoDelete: boolean, owner: QueueOwner | null, args: FieldTable): QueueRecord {
+    const limits = queueLimits(args);
+    const queue = new QueueRecord(this.nextQueueId++, vhost.name, name, this.pool.shardOf(vhost.name, name), durable, autoDelete, owner, args, limits);
+    vhost.queues.set(name, queue);
+    const link = this.pool.links[queue.shard]!;
+    const flags = (durable ? QueueFlag.durable : 0) | (autoDelete ? QueueFlag.autoDelete : 0) | (owner !== null ? QueueFlag.exclusive : 0);
+    link.record.reset().u8v(ToShard.declare).u32(queue.id).u32(0).u8v(flags).str32(queue.key).str32(JSON.stringify(limits));
+    link.send();
+    this.scheduleFlush();
+    return queue;
+  }
+
+  /** Message and consumer counts, as queue.declare-ok reports them. */
+  queueCounts(queue: QueueRecord, done: (messages: number, consumers: number) => void): void {
+    const link = this.pool.links[queue.shard]!;
+    const reqId = link.expectReply((c) => {
+      const messages = c.u32();
+      c.u32();
+      done(messages, queue.consumers.size);
+    });
+    link.record.reset().u8v(ToShard.declare).u32(queue.id).u32(reqId).u8v(0).str32(queue.key).str32("{}");
+    link.send();
+    this.scheduleFlush();
+  }
+
+  purgeQueue(queue: QueueRecord, done: (purged: number) => void): void {
+    const link = this.pool.links[queue.shard]!;
+    const reqId = link.expectReply((c) => done(c.u32()));
+    link.record.reset().u8v(ToShard.purge).u32(queue.id).u32(reqId);
+    link.send();
+    this.scheduleFlush();
+  }
+
+  /**
+   * Deletes a queue: its bindings, its consumers (each told basic.cancel) and its messages.
+   * With ifEmpty the shard decides atomically; `done` gets the message count, or null when the
+   * queue was not empty (and so not deleted).
+   */
+  deleteQueue(queue: QueueRecord, ifEmpty: boolean, done: (messages: number | null) => void): void {
+    const vhost = this.vhosts.get(queue.vhost)!;
+    if (!ifEmpty) this.forgetQueue(vhost, queue);
+    const link = this.pool.links[queue.shard]!;
+    const reqId = link.expectReply((c) => {
+      const deleted = c.u8v() === 1;
+      const messages = c.u32();
+      if (deleted && ifEmpty) this.forgetQueue(vhost, queue);
+      done(deleted ? messages : null);
+    });
+    link.record.reset().u8v(ToShard.delete).u32(queue.id).u32(reqId).u8v(ifEmpty ? 1 : 0);
+    link.send();
+    this.scheduleFlush();
+  }
+
+  private forgetQueue(vhost: Vhost, queue: QueueRecord): void {
+    if (queue.deleted) return;
+    queue.deleted = true;
+    this.definitionsChanged(vhost, queue.durable);
+    vhost.queues.delete(queue.name);
+    vhost.routes.removeQueue(queue.name);
+    for (const consumer of [...queue.consumers]) {
+      this.consumers.delete(consumer.id);
+      queue.consumers.delete(consumer);
+      this.channels.get(consumer.channel.channelId)?.consumerGone(consumer);
+    }
+  }
+
+  // --- consumers -----------------------------------------------------------------------------
+
+  addConsumer(consumer: ConsumerRecord, creditSlot: number, prefetch: number, priority: number): void {
+    const queue = consumer.queue;
+    queue.consumers.add(consumer);
+    queue.hadConsumer = true;
+    this.consumers.set(consumer.id, consumer);
+    const link = this.pool.links[queue.shard]!;
+    link.record.reset().u8v(ToShard.consume).u32(queue.id).u32(consumer.id).u32(consumer.channel.channelId)
+      .u32(creditSlot).u16(prefetch).u8v(consumer.noAck ? 1 : 0).f64(priority);
+    link.send();
+    this.scheduleFlush();
+  }
+
+  /** Cancels a consumer; an auto-delete queue goes with its last consumer. */
+  removeConsumer(consumer: ConsumerRecord): void {
+    if (!this.consumers.delete(consumer.id)) return;
+    const queue = consumer.queue;
+    queue.consumers.delete(consumer);
+    const link = this.pool.links[queue.shard]!;
+    link.record.reset().u8v(ToShard.cancel).u32(consumer.id).u32(queue.id);
+    link.send();
+    this.scheduleFlush();
+    if (queue.autoDelete && queue.consumers.size === 0 && !queue.deleted) this.deleteQueue(queue, false, () => {});
+  }
+
+  /** NOT_FOUND as RabbitMQ words it. */
+  static noQueue(vhost: string, name: string, classId: number, methodId: number): AmqpError {
+    return new AmqpError(ReplyCode.notFound, `no queue '${name}' in vhost '${vhost}'`, classId, methodId);
+  }
+
+  static lockedQueue(queue: QueueRecord, classId: number, methodId: number): AmqpError {
+    return new AmqpError(
+      ReplyCode.resourceLocked,
+      `cannot obtain exclusive access to locked ${resourceName("queue", queue.name, queue.vhost)}. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`,
+      classId,
+      methodId,
+    );
+  }
+}
+
+function isExchangeTypeName(type: string): type is "direct" | "fanout" | "topic" | "headers" {
+  return type === "direct" || type === "fanout" || type === "topic" || type === "headers";
+}
+
+/** Peers as "address:port"; IPv4 127/8 and IPv6 ::1 (plain or v4-mapped) are loopback. */
+function isLoopback(peer: string): boolean {
+  const address = peer.slice(0, peer.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+  return address.startsWith("127.") || address === "::1" || address.startsWith("::ffff:127.");
+}

@@ -1,0 +1,79 @@
+// Definitions in RabbitMQ's JSON shape (rabbitmqctl export_definitions / the management API's
+// /api/definitions): vhosts, users, permissions, exchanges, queues and bindings. The same
+// document is what Warren keeps on disk for its durable definitions.
+import { Decimal, type FieldTable, type FieldValue } from "../protocol/table.ts";
+import { isExchangeType } from "../routing/exchange.ts";
+import { PASSWORD_HASHING } from "./users.ts";
+
+export interface Definitions {
+  rabbit_version?: string;
+  product_name?: string;
+  product_version?: string;
+  users?: { name: string; password_hash: string; hashing_algorithm?: string; tags: string[] | string }[];
+  vhosts?: { name: string; description?: string; metadata?: unknown }[];
+  permissions?: { user: string; vhost: string; configure: string; write: string; read: string }[];
+  exchanges?: { name: string; vhost: string; type: string; durable: boolean; auto_delete: boolean; internal: boolean; arguments: Record<string, unknown> }[];
+  queues?: { name: string; vhost: string; durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> }[];
+  bindings?: { source: string; vhost: string; destination: string; destination_type: "queue" | "exchange"; routing_key: string; arguments: Record<string, unknown> }[];
+}
+
+/** What a definitions import acts on; the broker implements it. */
+export interface DefinitionsTarget {
+  addVhost(name: string): void;
+  addUserWithHash(name: string, passwordHash: string, tags: string[]): void;
+  setPermission(user: string, vhost: string, configure: string, write: string, read: string): void;
+  declareExchange(vhost: string, name: string, type: string, durable: boolean, autoDelete: boolean, internal: boolean, args: FieldTable): void;
+  declareQueue(vhost: string, name: string, durable: boolean, autoDelete: boolean, args: FieldTable): void;
+  bind(vhost: string, source: string, destination: string, kind: "queue" | "exchange", routingKey: string, args: FieldTable): void;
+}
+
+/** Applies a definitions document: vhosts and users first, then exchanges, queues, bindings. */
+export function applyDefinitions(target: DefinitionsTarget, defs: Definitions): void {
+  for (const v of defs.vhosts ?? []) target.addVhost(v.name);
+  for (const u of defs.users ?? []) {
+    if (u.hashing_algorithm !== undefined && u.hashing_algorithm !== PASSWORD_HASHING) {
+      throw new Error(`user '${u.name}': unsupported hashing algorithm ${u.hashing_algorithm}`);
+    }
+    const tags = Array.isArray(u.tags) ? u.tags : u.tags.split(",").filter((t) => t !== "");
+    target.addUserWithHash(u.name, u.password_hash, tags);
+  }
+  for (const p of defs.permissions ?? []) target.setPermission(p.user, p.vhost, p.configure, p.write, p.read);
+  for (const x of defs.exchanges ?? []) {
+    if (!isExchangeType(x.type)) throw new Error(`exchange '${x.name}': unknown type '${x.type}'`);
+    target.declareExchange(x.vhost, x.name, x.type, x.durable, x.auto_delete, x.internal, tableFromJson(x.arguments));
+  }
+  for (const q of defs.queues ?? []) target.declareQueue(q.vhost, q.name, q.durable, q.auto_delete, tableFromJson(q.arguments));
+  for (const b of defs.bindings ?? []) {
+    target.bind(b.vhost, b.source, b.destination, b.destination_type, b.routing_key, tableFromJson(b.arguments));
+  }
+}
+
+/** A field table as JSON: bigint → number (or string past 2^53), bytes → string, Date → seconds. */
+export function tableToJson(table: FieldTable): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(table)) out[key] = valueToJson(value);
+  return out;
+}
+
+function valueToJson(value: FieldValue): unknown {
+  if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (value instanceof Uint8Array) return new TextDecoder().decode(value);
+  if (value instanceof Date) return Math.floor(value.getTime() / 1000);
+  if (value instanceof Decimal) return value.value / 10 ** value.scale;
+  if (Array.isArray(value)) return value.map(valueToJson);
+  if (value !== null && typeof value === "object") return tableToJson(value);
+  return value;
+}
+
+export function tableFromJson(json: Record<string, unknown> | undefined): FieldTable {
+  const out: FieldTable = {};
+  for (const [key, value] of Object.entries(json ?? {})) out[key] = valueFromJson(value);
+  return out;
+}
+
+function valueFromJson(value: unknown): FieldValue {
+  if (value === null || typeof value === "boolean" || typeof value === "number" || typeof value === "string") return value;
+  if (Array.isArray(value)) return value.map(valueFromJson);
+  if (typeof value === "object") return tableFromJson(value as Record<string, unknown>);
+  return String(value);
+}

@@ -1,0 +1,40 @@
+// A queue as the acceptor knows it: its definition, which shard holds its messages, and who
+// consumes from it. The messages themselves live only in the shard.
+import type { FieldTable } from "../protocol/table.ts";
+import type { QueueLimits } from "../shard/queue.ts";
+import type { ConsumerRecord } from "./consumer_record.ts";
+
+export interface QueueOwner {
+  readonly id: number;
+}
+
+export class QueueRecord {
+  readonly consumers = new Set<ConsumerRecord>();
+  /** True once a consumer attached: an auto-delete queue goes when its last consumer does. */
+  hadConsumer = false;
+  deleted = false;
+
+  constructor(
+    /** Global id, unique for the broker's lifetime; names the queue in ring records. */
+    readonly id: number,
+    readonly vhost: string,
+    readonly name: string,
+    readonly shard: number,
+    readonly durable: boolean,
+    readonly autoDelete: boolean,
+    /** The connection of an exclusive queue; null otherwise. */
+    readonly owner: QueueOwner | null,
+    readonly args: FieldTable,
+    readonly limits: QueueLimits,
+  ) {}
+
+  /** The queue's name in the journal: unique across vhosts. */
+  get key(): string {
+    return `${this.vhost}\0${this.name}`;
+  }
+
+  get exclusiveConsumer(): ConsumerRecord | undefined {
+    for (const c of this.consumers) if (c.exclusive) return c;
+    return undefined;
+  }
+}

@@ -1,0 +1,118 @@
+// Command-line flags (and an optional JSON config file with the same keys) → BrokerConfig.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+
+export interface BrokerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  workers: number;
+  ring_bytes: number;
+  fsync: "always" | "never";
+  skipDamaged: boolean;
+  heartbeat_s: number;
+  frameMax_bytes: number;
+  channelMax: number;
+  defaultUser: string;
+  defaultPass: string;
+  mgmtHost: string;
+  mgmtPort: number;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+export const defaults: BrokerConfig = {
+  host: "0.0.0.0",
+  port: 5672,
+  dataDir: "./data",
+  // Two shards on a 2-core machine: the acceptor and the shards share the cores (see README).
+  workers: 2,
+  ring_bytes: 8 * 1024 * 1024,
+  fsync: "always",
+  skipDamaged: false,
+  heartbeat_s: 60,
+  frameMax_bytes: 131072,
+  channelMax: 2047,
+  defaultUser: "guest",
+  defaultPass: "guest",
+  mgmtHost: "0.0.0.0",
+  mgmtPort: 15672,
+  logLevel: "info",
+};
+
+const flags: Record<string, keyof BrokerConfig> = {
+  "--host": "host",
+  "--port": "port",
+  "--data-dir": "dataDir",
+  "--workers": "workers",
+  "--ring-bytes": "ring_bytes",
+  "--fsync": "fsync",
+  "--heartbeat": "heartbeat_s",
+  "--frame-max": "frameMax_bytes",
+  "--channel-max": "channelMax",
+  "--default-user": "defaultUser",
+  "--default-pass": "defaultPass",
+  "--mgmt-host": "mgmtHost",
+  "--mgmt-port": "mgmtPort",
+  "--log-level": "logLevel",
+};
+
+export const usage = `usage: bun run server [options]
+  --host H              listen address (default 0.0.0.0)
+  --port N              AMQP port (default 5672)
+  --data-dir DIR        journals and definitions (default ./data)
+  --workers N           queue shard threads (default 2)
+  --fsync always|never  sync the journal before confirming persistent messages (default always)
+  --skip-damaged        start even if journal records are damaged, skipping them (logged)
+  --heartbeat S         heartbeat interval offered to clients (default 60, 0 = off)
+  --frame-max N         largest frame offered (default 131072)
+  --channel-max N       most channels per connection (default 2047)
+  --default-user U      first user of a fresh data dir (default guest)
+  --default-pass P      its password (default guest)
+  --mgmt-host H         management HTTP API address (default 0.0.0.0)
+  --mgmt-port N         management HTTP API port (default 15672, 0 = off)
+  --log-level L         debug, info, warn or error (default info)
+  --config FILE         JSON file with any of the keys above (camelCase names as in BrokerConfig)`;
+
+export function parseArgs(argv: readonly string[]): BrokerConfig {
+  const config: BrokerConfig = { ...defaults };
+  const set = (key: keyof BrokerConfig, raw: string): void => {
+    const current = defaults[key];
+    if (typeof current === "boolean") {
+      (config as unknown as Record<string, unknown>)[key] = raw === "true";
+    } else if (typeof current === "number") {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`${key} must be a non-negative integer, got '${raw}'`);
+      (config as unknown as Record<string, unknown>)[key] = n;
+    } else {
+      (config as unknown as Record<string, unknown>)[key] = raw;
+    }
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--help" || arg === "-h") throw new Error(usage);
+    if (arg === "--skip-damaged") {
+      config.skipDamaged = true;
+      continue;
+    }
+    const [name, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new Error(`${name} needs a value\n${usage}`);
+    if (name === "--config") {
+      const file = JSON.parse(readFileSync(value, "utf8")) as Record<string, unknown>;
+      for (const [key, v] of Object.entries(file)) {
+        if (!(key in defaults)) throw new Error(`unknown key '${key}' in ${value}`);
+        set(key as keyof BrokerConfig, String(v));
+      }
+      continue;
+    }
+    const key = flags[name];
+    if (key === undefined) throw new Error(`unknown option ${name}\n${usage}`);
+    set(key, value);
+  }
+  if (config.fsync !== "always" && config.fsync !== "never") throw new Error("--fsync must be always or never");
+  if (config.workers < 1 || config.workers > 64) throw new Error("--workers must be 1..64");
+  if (config.frameMax_bytes < 4096) throw new Error("--frame-max must be at least 4096");
+  if (config.channelMax < 1 || config.channelMax > 65535) throw new Error("--channel-max must be 1..65535");
+  config.dataDir = resolve(config.dataDir);
+  return config;
+}

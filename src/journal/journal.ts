@@ -1,0 +1,398 @@
+import * as fs from "node:fs";
+import { BatchBuffer } from "./batch_buffer.ts";
+import type { BatchChunk } from "./batch_buffer.ts";
+import { closeFile, fsyncDirectory, unlinkFile } from "./file_io.ts";
+import { GroupCommitter } from "./group_commit.ts";
+import type { JournalStats } from "./group_commit.ts";
+import { MessageEntry, MessageIndex } from "./message_index.ts";
+import { QueueNameCodec } from "./queue_name_codec.ts";
+import {
+  encodeDropQueue,
+  encodeIdList,
+  encodeMessage,
+  encodeSegmentStart,
+  dropQueueRecordBytes,
+  idListRecordBytes,
+  messageRecordBytes,
+  segmentStartRecordBytes,
+} from "./record_encoder.ts";
+import { IDS_PER_RECORD_MAX, PAYLOAD_MAX_BYTES, QUEUES_PER_MESSAGE_MAX, RecordType } from "./record_format.ts";
+import { replayDirectory } from "./replay.ts";
+import type { ReplaySink } from "./replay.ts";
+import { Segment } from "./segment.ts";
+import { compactSegment } from "./segment_compactor.ts";
+
+export type { JournalStats } from "./group_commit.ts";
+export type { ReplaySink } from "./replay.ts";
+export { JournalCorruptError } from "./journal_corrupt_error.ts";
+
+export interface JournalOptions {
+  dir: string;
+  fsync: "always" | "never";
+  /** A segment rolls over once the next record would take it past this; default 64 MiB. */
+  segment_bytes?: number;
+  /** Skip (and log) damaged records and segments instead of refusing to start. */
+  skipDamaged?: boolean;
+}
+
+export interface ReplayResult {
+  /** Live messages handed to the sink (a message in two queues counts once). */
+  messages: number;
+  segments: number;
+  truncatedAt?: { file: string; offset: number };
+  elapsed_ms: number;
+}
+
+const SEGMENT_BYTES_DEFAULT = 64 * 1024 * 1024;
+const SEGMENT_BYTES_MIN = 4096;
+const SEGMENT_BYTES_MAX = 1024 * 1024 * 1024;
+
+/**
+ * A shard's durable message journal: one append-only log of records split into numbered
+ * segment files. Appends encode into an in-memory batch (no syscall); a GroupCommitter
+ * writes and syncs batches off the JS thread, one at a time.
+ *
+ * Disk space: segments are deleted oldest-first, because a segment's remove records may
+ * refer to messages in older ones. Whenever the files total more than twice the live
+ * bytes plus one segment, the oldest segment's live messages are rewritten to the tail and
+ * it is deleted; so disk use stays near 2 x live + 1 segment whatever the ack pattern.
+ *
+ * What survives a crash: with fsync "always", every record up to durableSeq. Replay cuts
+ * off a torn tail of the newest segment and refuses (JournalCorruptError) any other damage.
+ */
+export class Journal {
+  /** Set by the shard; called with the batch's last seq when everything up to it is durable. */
+  onDurable: (seq: number) => void = () => {};
+
+  private readonly dir: string;
+  private readonly segment_bytes: number;
+  private readonly skip_damaged: boolean;
+  private readonly codec = new QueueNameCodec();
+  private readonly index = new MessageIndex();
+  private readonly buffer = new BatchBuffer();
+  private readonly stats_counters: JournalStats = {
+    batches: 0,
+    syncs: 0,
+    bytes_written: 0,
+    segments_created: 0,
+    segments_deleted: 0,
+    messages_rewritten: 0,
+  };
+  private readonly committer: GroupCommitter;
+  private readonly dir_fd: number;
+  private readonly sync: boolean;
+
+  /** Segments on disk (or about to be created), oldest first. */
+  private segments: Segment[] = [];
+  /** The segment appends go to; created by this process, so replayed files are never appended to. */
+  private active: Segment | undefined;
+  private newest_segment_num = 0;
+  private last_seq = 0;
+  private next_msg_id = 1;
+  private replayed = false;
+  private closing = false;
+  private maintenance: Promise<void> | undefined;
+  private maintenance_requested = false;
+
+  private constructor(opts: JournalOptions) {
+    const segment_bytes = opts.segment_bytes ?? SEGMENT_BYTES_DEFAULT;
+    if (!Number.isSafeInteger(segment_bytes) || segment_bytes < SEGMENT_BYTES_MIN || segment_bytes > SEGMENT_BYTES_MAX) {
+      throw new RangeError(`journal: segment_bytes ${segment_bytes} outside [${SEGMENT_BYTES_MIN}, ${SEGMENT_BYTES_MAX}]`);
+    }
+    this.dir = opts.dir;
+    this.segment_bytes = segment_bytes;
+    this.skip_damaged = opts.skipDamaged ?? false;
+    this.sync = opts.fsync === "always";
+    fs.mkdirSync(this.dir, { recursive: true });
+    this.dir_fd = fs.openSync(this.dir, "r");
+    this.committer = new GroupCommitter(this.buffer, this.sync, this.dir_fd, this.stats_counters, (seq) => this.batchDurable(seq));
+  }
+
+  /** Creates the directory if needed; nothing is read until replay(). */
+  static open(opts: JournalOptions): Journal {
+    return new Journal(opts);
+  }
+
+  get durableSeq(): number {
+    return this.committer.durable_seq;
+  }
+
+  get stats(): Readonly<JournalStats> {
+    return this.stats_counters;
+  }
+
+  /** Bytes of all segment files, including appends not yet written. */
+  get disk_bytes(): number {
+    let total = 0;
+    for (const segment of this.segments) total += segment.size_bytes;
+    return total;
+  }
+
+  /** Bytes of the records of live messages. */
+  get live_bytes(): number {
+    return this.index.live_bytes;
+  }
+
+  /** Appended bytes waiting for the next batch: the shard's cue for flow control. */
+  get pending_bytes(): number {
+    return this.buffer.pending_bytes;
+  }
+
+  /**
+   * Reads every segment (synchronously: start-up only) and hands the live messages to the
+   * sink, in msgId order per queue. Must be called once, before any append.
+   */
+  replay(sink: ReplaySink): ReplayResult {
+    if (this.replayed) throw new Error("journal: replay() called twice");
+    const started_ms = performance.now();
+    const state = replayDirectory(this.dir, this.index, this.codec, this.skip_damaged, sink);
+    this.segments = state.segments;
+    this.newest_segment_num = state.newest_segment_num;
+    this.last_seq = state.last_seq;
+    this.next_msg_id = state.next_msg_id;
+    this.committer.start(state.last_seq);
+    this.replayed = true;
+    this.maintain();
+    const result: ReplayResult = { messages: state.messages, segments: state.segments.length, elapsed_ms: performance.now() - started_ms };
+    if (state.truncatedAt !== undefined) result.truncatedAt = state.truncatedAt;
+    return result;
+  }
+
+  /** Unique and increasing for this journal, across restarts. */
+  nextMsgId(): number {
+    this.assertWritable();
+    return this.next_msg_id++;
+  }
+
+  /**
+   * Records a message routed to `queues` (all on this shard). The payload is copied into
+   * the batch, so the caller may reuse its buffer. Returns the record's seq.
+   */
+  enqueue(msgId: number, queues: readonly string[], payload: Uint8Array): number {
+    this.assertWritable();
+    if (!Number.isSafeInteger(msgId) || msgId < 1 || msgId >= this.next_msg_id) {
+      throw new RangeError(`journal: msgId ${msgId} was not issued by nextMsgId()`);
+    }
+    if (queues.length === 0 || queues.length > QUEUES_PER_MESSAGE_MAX) throw new RangeError(`journal: ${queues.length} queues for one message`);
+    if (payload.length > PAYLOAD_MAX_BYTES) throw new RangeError(`journal: payload of ${payload.length} bytes exceeds ${PAYLOAD_MAX_BYTES}`);
+    this.index.assertAddable(msgId, queues);
+    const entry = this.appendMessage(RecordType.ENQUEUE, msgId, queues.slice(), new Array<boolean>(queues.length).fill(false), payload);
+    this.index.add(entry);
+    return entry.seq;
+  }
+
+  /** The messages left `queue` (acked, rejected, expired). Ids not in the queue are ignored. */
+  remove(queue: string, msgIds: readonly number[]): number {
+    const seq = this.appendIdList(RecordType.REMOVE, queue, msgIds);
+    this.index.remove(queue, msgIds, seq);
+    return seq;
+  }
+
+  /** The messages were handed to a consumer and are not acked yet: replay marks them redelivered. */
+  delivered(queue: string, msgIds: readonly number[]): number {
+    const seq = this.appendIdList(RecordType.DELIVERED, queue, msgIds);
+    this.index.markDelivered(queue, msgIds);
+    return seq;
+  }
+
+  /** The queue was deleted or purged: none of its messages survive. */
+  dropQueue(queue: string): number {
+    this.assertWritable();
+    const name = this.codec.encode(queue);
+    const record_bytes = dropQueueRecordBytes(name);
+    const chunk = this.reserve(record_bytes);
+    encodeDropQueue(chunk, chunk.used - record_bytes, this.last_seq, name);
+    this.index.dropQueue(queue, this.last_seq);
+    this.committer.schedule();
+    return this.last_seq;
+  }
+
+  /**
+   * The payload of a live message, read back synchronously: from memory while its record
+   * waits to be written, else with one pread of its segment (page cache, usually).
+   */
+  read(msgId: number): Uint8Array {
+    const entry = this.index.get(msgId);
+    if (entry === undefined) throw new RangeError(`journal: message ${msgId} is not live`);
+    if (entry.seq > this.committer.written_seq) {
+      const copy = this.buffer.copyOut(entry.segment, entry.payload_offset, entry.payload_bytes);
+      if (copy === undefined) throw new Error(`journal: unwritten message ${msgId} is not in the batch`);
+      return copy;
+    }
+    const segment = entry.segment;
+    const fd = (segment.fd ??= fs.openSync(segment.path, "r"));
+    const payload = new Uint8Array(entry.payload_bytes);
+    for (let done = 0; done < payload.length; ) {
+      const n = fs.readSync(fd, payload, done, payload.length - done, entry.payload_offset + done);
+      if (n <= 0) throw new Error(`journal: ${segment.path} ends before message ${msgId}`);
+      done += n;
+    }
+    return payload;
+  }
+
+  /** Resolves when everything appended so far is durable; rejects if the journal failed. */
+  flush(): Promise<void> {
+    return this.committer.waitFor(this.last_seq);
+  }
+
+  /** Flushes, lets a running compaction stop at a safe point, and closes every file. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    try {
+      await this.flush();
+      await this.maintenance;
+      await this.flush(); // rewrites a stopped compaction appended
+    } finally {
+      for (const segment of this.segments) {
+        if (segment.fd !== undefined) fs.closeSync(segment.fd);
+        segment.fd = undefined;
+      }
+      fs.closeSync(this.dir_fd);
+    }
+  }
+
+  private assertWritable(): void {
+    if (!this.replayed) throw new Error("journal: replay() must run before appends");
+    if (this.closing) throw new Error("journal: closed");
+    if (this.committer.failure !== undefined) throw this.committer.failure;
+  }
+
+  /**
+   * Makes room for a record in the active segment, rolling to a new segment when it would
+   * overflow (a record larger than a segment gets one of its own), and assigns its seq
+   * (this.last_seq). The record goes at the chunk's last record_bytes of `used`.
+   */
+  private reserve(record_bytes: number): BatchChunk {
+    const start_bytes = segmentStartRecordBytes();
+    let segment = this.active;
+    if (segment === undefined || (segment.size_bytes + record_bytes > this.segment_bytes && segment.size_bytes > start_bytes)) {
+      segment = new Segment(++this.newest_segment_num, this.dir);
+      this.segments.push(segment);
+      this.active = segment;
+      const start = this.reserveIn(segment, start_bytes);
+      encodeSegmentStart(start, start.used - start_bytes, this.last_seq, segment.num, this.next_msg_id);
+    }
+    const chunk = this.reserveIn(segment, record_bytes);
+    this.committer.schedule();
+    return chunk;
+  }
+
+  private reserveIn(segment: Segment, record_bytes: number): BatchChunk {
+    const seq = ++this.last_seq;
+    const chunk = this.buffer.reserve(segment, segment.size_bytes, record_bytes, seq);
+    segment.size_bytes += record_bytes;
+    segment.last_seq = seq;
+    return chunk;
+  }
+
+  private appendMessage(
+    type: typeof RecordType.ENQUEUE | typeof RecordType.REWRITE,
+    msgId: number,
+    queues: string[],
+    delivered: boolean[],
+    payload: Uint8Array,
+  ): MessageEntry {
+    const record_bytes = messageRecordBytes(this.codec, queues, payload.length);
+    const chunk = this.reserve(record_bytes);
+    const segment = this.active!;
+    const record_offset = segment.size_bytes - record_bytes;
+    const payload_at = encodeMessage(chunk, chunk.used - record_bytes, record_bytes, this.last_seq, type, this.codec, msgId, queues, delivered, payload);
+    return new MessageEntry(msgId, this.last_seq, segment, record_offset, record_bytes, record_offset + payload_at, payload.length, queues, delivered);
+  }
+
+  /** REMOVE or DELIVERED, split into records of at most IDS_PER_RECORD_MAX ids; returns the last seq. */
+  private appendIdList(type: typeof RecordType.REMOVE | typeof RecordType.DELIVERED, queue: string, msgIds: readonly number[]): number {
+    this.assertWritable();
+    if (msgIds.length === 0) throw new RangeError("journal: empty msgId list");
+    for (const msgId of msgIds) {
+      if (!Number.isSafeInteger(msgId) || msgId < 1) throw new RangeError(`journal: bad msgId ${msgId}`);
+    }
+    const name = this.codec.encode(queue);
+    for (let from = 0; from < msgIds.length; from += IDS_PER_RECORD_MAX) {
+      const to = Math.min(from + IDS_PER_RECORD_MAX, msgIds.length);
+      const record_bytes = idListRecordBytes(name, to - from);
+      const chunk = this.reserve(record_bytes);
+      encodeIdList(chunk, chunk.used - record_bytes, this.last_seq, type, name, msgIds, from, to);
+    }
+    return this.last_seq;
+  }
+
+  private batchDurable(seq: number): void {
+    try {
+      this.onDurable(seq);
+    } catch (err) {
+      // The shard's bug, not the journal's: surface it without stopping the writer.
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+    this.maintain();
+  }
+
+  /** Runs reclaim() until no further request arrived meanwhile; one runner at a time. */
+  private maintain(): void {
+    this.maintenance_requested = true;
+    if (this.maintenance === undefined) this.maintenance = this.maintenanceLoop();
+  }
+
+  private async maintenanceLoop(): Promise<void> {
+    try {
+      while (this.maintenance_requested) {
+        this.maintenance_requested = false;
+        await this.reclaim();
+      }
+    } catch (err) {
+      this.committer.fail(err as Error);
+    }
+    this.maintenance = undefined;
+  }
+
+  /**
+   * Deletes the oldest segment while it holds nothing live and what released it is durable;
+   * compacts it when the files exceed 2 x live + 1 segment. Never touches the newest
+   * segment: its start record carries the msgId counter across restarts.
+   */
+  private async reclaim(): Promise<void> {
+    for (;;) {
+      if (this.closing || this.committer.failure !== undefined) return;
+      const oldest = this.segments[0];
+      const durable = this.committer.durable_seq;
+      if (oldest === undefined || oldest === this.segments.at(-1) || oldest.last_seq > durable) return;
+      if (oldest.live_count === 0) {
+        if (oldest.release_seq > durable) return;
+        await this.deleteOldest(oldest);
+      } else if (this.disk_bytes > 2 * this.index.live_bytes + this.segment_bytes) {
+        await compactSegment(oldest, {
+          index: this.index,
+          rewrite: (entry, payload) => this.rewrite(entry, payload),
+          running: () => !this.closing && this.committer.failure === undefined,
+        });
+        return; // the segment goes once its rewrites are durable: the next batch calls back
+      } else {
+        return;
+      }
+    }
+  }
+
+  private rewrite(entry: MessageEntry, payload: Uint8Array): void {
+    const moved = this.appendMessage(RecordType.REWRITE, entry.msgId, entry.queues.slice(), entry.delivered.slice(), payload);
+    this.index.replace(moved);
+    this.stats_counters.messages_rewritten++;
+  }
+
+  private async deleteOldest(segment: Segment): Promise<void> {
+    if (this.segments.shift() !== segment) throw new Error("journal: deleting a segment that is not the oldest");
+    const fd = segment.fd;
+    segment.fd = undefined;
+    if (fd !== undefined) await closeFile(fd);
+    await unlinkFile(segment.path);
+    // One at a time, each unlink synced before the next: a crash never leaves a hole
+    // in the numbering, which replay would take for a lost segment.
+    if (this.sync) {
+      await fsyncDirectory(this.dir_fd);
+      this.stats_counters.syncs++;
+    }
+    this.stats_counters.segments_deleted++;
+  }
+}

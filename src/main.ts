@@ -1,0 +1,60 @@
+// `bun run server`: parse flags, start the shard pool (recovering journals), restore definitions,
+// listen for AMQP. SIGINT/SIGTERM close every client with 320 CONNECTION_FORCED and exit 0.
+import { mkdirSync } from "node:fs";
+import { AmqpServer } from "./acceptor/server.ts";
+import { Broker } from "./broker/broker.ts";
+import { parseArgs } from "./config.ts";
+import { log } from "./log.ts";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(64);
+  }
+  log.setLevel(config.logLevel);
+  mkdirSync(config.dataDir, { recursive: true });
+  const broker = new Broker();
+  try {
+    await broker.start({
+      workers: config.workers,
+      ring_bytes: config.ring_bytes,
+      dataDir: config.dataDir,
+      fsync: config.fsync,
+      skipDamaged: config.skipDamaged,
+      defaultUser: config.defaultUser,
+      defaultPass: config.defaultPass,
+    });
+  } catch (error) {
+    log.error(`cannot start: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  const server = new AmqpServer(broker, {
+    frameMax_bytes: config.frameMax_bytes,
+    channelMax: config.channelMax,
+    heartbeat_s: config.heartbeat_s,
+  });
+  const port = server.listen(config.host, config.port);
+  log.info(`Warren listening on ${config.host}:${port} (AMQP 0-9-1), ${config.workers} shard workers, data dir ${config.dataDir}, fsync ${config.fsync}`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: closing connections and stopping`);
+    server.shutdown();
+    broker.scheduleFlush();
+    // Give the close frames a moment to leave, let the shards finish their journal writes, exit.
+    setTimeout(async () => {
+      await broker.flushJournals();
+      broker.stop();
+      process.exit(0);
+    }, 200);
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+await main();

@@ -1,0 +1,47 @@
+import type { BindingRecord } from "./binding.ts";
+import { DirectRouter } from "./direct.ts";
+import { alternateExchangeOf, type ExchangeDef, type ExchangeType } from "./exchange.ts";
+import { FanoutRouter } from "./fanout.ts";
+import { HeadersRouter } from "./headers.ts";
+import { invariant } from "./invariant.ts";
+import { RouteCache } from "./route_cache.ts";
+import type { Router } from "./router.ts";
+import { TopicRouter } from "./topic.ts";
+
+/** One declared exchange with everything routing needs from it, compiled. */
+export class ExchangeState {
+  readonly router: Router;
+  /** Where unroutable messages go, from the "alternate-exchange" argument. */
+  alternate: string | undefined;
+  /** Direct and topic exchanges read the routing key; fanout and headers ignore it. */
+  readonly readsRoutingKey: boolean;
+  /** The bindings with this exchange as source. */
+  readonly outgoing = new Set<BindingRecord>();
+  readonly cache = new RouteCache();
+
+  constructor(public def: ExchangeDef) {
+    this.router = routerFor(def.type);
+    this.alternate = alternateExchangeOf(def);
+    this.readsRoutingKey = def.type === "direct" || def.type === "topic";
+  }
+
+  /** A redeclaration keeps the bindings; only the type is fixed for an exchange's lifetime. */
+  redefine(def: ExchangeDef): void {
+    invariant(def.name === this.def.name && def.type === this.def.type, `exchange '${def.name}' redeclared as another type`);
+    this.def = def;
+    this.alternate = alternateExchangeOf(def);
+  }
+}
+
+function routerFor(type: ExchangeType): Router {
+  switch (type) {
+    case "direct":
+      return new DirectRouter();
+    case "fanout":
+      return new FanoutRouter();
+    case "topic":
+      return new TopicRouter();
+    case "headers":
+      return new HeadersRouter();
+  }
+}

@@ -1,0 +1,115 @@
+// A queue's contents inside its shard: ready messages in FIFO order, its consumers, and the limits
+// from its declare arguments. Unacknowledged deliveries are tracked by the shard (they belong to
+// channels, not queues) but counted here for declare-ok / stats.
+import type { Consumer } from "./consumer.ts";
+import { Deque } from "./deque.ts";
+import type { Message, QueueEntry } from "./message.ts";
+
+/** The declare arguments a shard acts on (the acceptor validated them). */
+export interface QueueLimits {
+  maxLength?: number;
+  maxLengthBytes?: number;
+  overflow?: "drop-head" | "reject-publish";
+}
+
+export type EnqueueResult = "queued" | "refused";
+
+export class ShardQueue {
+  readonly ready = new Deque<QueueEntry>();
+  readonly consumers: Consumer[] = [];
+  /** Next position handed to an enqueued entry; requeued entries keep theirs. */
+  private nextPosition = 0;
+  private roundRobin = 0;
+  readyBytes = 0;
+  unacked = 0;
+  deleted = false;
+
+  constructor(
+    readonly id: number,
+    /** "vhost\0name": the queue's name in the journal. */
+    readonly key: string,
+    readonly durable: boolean,
+    readonly limits: QueueLimits,
+  ) {}
+
+  get messageCount(): number {
+    return this.ready.length;
+  }
+
+  /**
+   * Appends a message. At x-max-length / x-max-length-bytes, drop-head (the default) removes the
+   * oldest ready messages into `dropped`; reject-publish refuses the new one.
+   */
+  enqueue(message: Message, dropped: QueueEntry[]): EnqueueResult {
+    const size = message.blob.length;
+    if (this.wouldOverflow(size)) {
+      if (this.limits.overflow === "reject-publish") return "refused";
+      while (this.ready.length > 0 && this.wouldOverflow(size)) dropped.push(this.take()!);
+      if (this.wouldOverflow(size)) {
+        // max-length 0: the message itself is dropped at once, as RabbitMQ does.
+        dropped.push({ message, position: this.nextPosition++, redelivered: false });
+        return "queued";
+      }
+    }
+    this.ready.push({ message, position: this.nextPosition++, redelivered: false });
+    this.readyBytes += size;
+    return "queued";
+  }
+
+  /** Takes the head ready entry. */
+  take(): QueueEntry | undefined {
+    const entry = this.ready.shift();
+    if (entry !== undefined) this.readyBytes -= entry.message.blob.length;
+    return entry;
+  }
+
+  /** Puts a delivered entry back at its original place, marked redelivered. */
+  requeue(entry: QueueEntry): void {
+    entry.redelivered = true;
+    this.readyBytes += entry.message.blob.length;
+    const head = this.ready.peek();
+    if (head === undefined || entry.position < head.position) this.ready.unshift(entry);
+    else this.ready.insertBefore(entry, (e) => e.position > entry.position);
+  }
+
+  purge(): QueueEntry[] {
+    this.readyBytes = 0;
+    return this.ready.clear();
+  }
+
+  addConsumer(consumer: Consumer): void {
+    this.consumers.push(consumer);
+  }
+
+  removeConsumer(consumer: Consumer): void {
+    const i = this.consumers.indexOf(consumer);
+    if (i >= 0) this.consumers.splice(i, 1);
+    if (this.roundRobin > i) this.roundRobin--;
+  }
+
+  /**
+   * The consumer to serve next: round-robin among the highest-priority consumers that can take a
+   * message now (`canTake` checks channel-level credit and flow).
+   */
+  pickConsumer(canTake: (c: Consumer) => boolean): Consumer | undefined {
+    const n = this.consumers.length;
+    let best: Consumer | undefined;
+    let bestIndex = -1;
+    for (let i = 0; i < n; i++) {
+      const index = (this.roundRobin + i) % n;
+      const c = this.consumers[index]!;
+      if ((best === undefined || c.priority > best.priority) && c.hasOwnCredit && canTake(c)) {
+        best = c;
+        bestIndex = index;
+      }
+    }
+    if (best !== undefined) this.roundRobin = (bestIndex + 1) % n;
+    return best;
+  }
+
+  private wouldOverflow(size_bytes: number): boolean {
+    const { maxLength, maxLengthBytes } = this.limits;
+    return (maxLength !== undefined && this.ready.length + 1 > maxLength) ||
+      (maxLengthBytes !== undefined && this.readyBytes + size_bytes > maxLengthBytes);
+  }
+}

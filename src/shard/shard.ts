@@ -1,0 +1,430 @@
+// One queue shard: owns its queues' messages, consumers, unacknowledged deliveries, prefetch
+// accounting and round-robin. It only ever hears from the acceptor through its inbound ring and
+// answers through its outbound ring (records.ts). Work is batched: records are applied as they
+// come, and at the end of each batch the shard delivers to every queue that may have changed,
+// emits coalesced confirms and publishes the outbound ring once.
+import type { Journal } from "../journal/journal.ts";
+import type { RecordSender } from "../rings/record_link.ts";
+import { Consumer } from "./consumer.ts";
+import { Deque } from "./deque.ts";
+import type { Message, QueueEntry } from "./message.ts";
+import { ShardQueue, type QueueLimits } from "./queue.ts";
+import { RecordBuilder, RecordCursor } from "./record_codec.ts";
+import {
+  ConsumeFlag,
+  CREDIT_SLOT_INTS,
+  PublishFlag,
+  QueueFlag,
+  Settle,
+  ToAcceptor,
+  ToShard,
+} from "./records.ts";
+
+interface Unacked {
+  readonly entry: QueueEntry;
+  readonly queue: ShardQueue;
+  /** null for basic.get deliveries (not counted against any prefetch). */
+  readonly consumer: Consumer | null;
+}
+
+/** Something to tell the acceptor once the journal has synced up to `journalSeq`. */
+interface Waiter {
+  readonly journalSeq: number;
+  /** confirm: channelId + publish seq; sync: reqId. */
+  readonly kind: "confirm" | "sync";
+  readonly id: number;
+  readonly seq: number;
+}
+
+/** Deliveries written per queue per batch before moving on, so one busy queue can't starve others. */
+const DELIVERIES_PER_QUEUE_PER_BATCH = 2048;
+
+export class Shard {
+  private readonly queues = new Map<number, ShardQueue>();
+  private readonly consumers = new Map<number, Consumer>();
+  private readonly consumersBySlot = new Map<number, Set<Consumer>>();
+  private readonly unacked = new Map<number, Unacked>();
+  private nextDeliveryId = 1;
+  private nextMessageId = 1;
+  /** Seq of the last journal record appended (0 before any). */
+  private lastJournalSeq = 0;
+  /** Queues that may be able to deliver: new messages, new consumers or freed credit. */
+  private readonly dirty = new Set<ShardQueue>();
+  /** Highest publish seq settled per channel in this batch, sent as one confirm each. */
+  private readonly confirms = new Map<number, number>();
+  private readonly waiters = new Deque<Waiter>();
+  /** Messages recovered from the journal, adopted when the acceptor declares their queue. */
+  private readonly recovered = new Map<string, { message: Message; redelivered: boolean }[]>();
+  /** Journal work gathered during a batch and written as one record per queue. */
+  private readonly removedIds = new Map<ShardQueue, number[]>();
+  private readonly deliveredIds = new Map<ShardQueue, number[]>();
+  private readonly cur = new RecordCursor();
+  private readonly out: OutRecord;
+  private readonly dropped: QueueEntry[] = [];
+
+  constructor(
+    private readonly sender: RecordSender,
+    private readonly credits: Int32Array,
+    private readonly journal: Journal | null,
+  ) {
+    this.out = new OutRecord(sender);
+    sender.onDrained = () => this.onBatchEnd();
+    if (journal !== null) {
+      journal.onDurable = () => {
+        this.releaseWaiters();
+        this.sender.flush();
+      };
+    }
+  }
+
+  /** Start-up: replays the journal; messages wait for their queue's declare. */
+  recover(): { messages: number; elapsed_ms: number } {
+    if (this.journal === null) return { messages: 0, elapsed_ms: 0 };
+    const stats = this.journal.replay({
+      enqueue: (queue, msgId, payload, redelivered) => {
+        let list = this.recovered.get(queue);
+        if (list === undefined) this.recovered.set(queue, (list = []));
+        list.push({ message: { id: msgId, blob: payload, persistent: true }, redelivered });
+      },
+    });
+    this.nextMessageId = this.journal.nextMsgId();
+    return { messages: stats.messages, elapsed_ms: stats.elapsed_ms };
+  }
+
+  onRecord(u8: Uint8Array, view: DataView, offset: number, length: number): void {
+    const c = this.cur.reset(u8, view, offset, length);
+    const type = c.u8v();
+    switch (type) {
+      case ToShard.publish: return this.publish(c);
+      case ToShard.settle: return this.settle(c);
+      case ToShard.consume: return this.consume(c);
+      case ToShard.cancel: return this.cancel(c.u32());
+      case ToShard.get: return this.get(c);
+      case ToShard.declare: return this.declare(c);
+      case ToShard.delete: return this.deleteQueue(c);
+      case ToShard.purge: return this.purge(c);
+      case ToShard.sync: return this.sync(c.u32());
+      case ToShard.kick: return this.kick(c.u32());
+      default: throw new Error(`shard: unknown record type ${type}`);
+    }
+  }
+
+  /** End of an inbound batch (or the outbound ring drained): deliver, confirm, publish. */
+  onBatchEnd(): void {
+    this.writeJournalBatches();
+    this.deliverDirty();
+    this.writeJournalBatches();
+    this.releaseWaiters();
+    this.sender.flush();
+  }
+
+  private declare(c: RecordCursor): void {
+    const queueId = c.u32();
+    const reqId = c.u32();
+    const flags = c.u8v();
+    const key = c.str32();
+    const args = JSON.parse(c.str32()) as QueueLimits;
+    let queue = this.queues.get(queueId);
+    if (queue === undefined) {
+      queue = new ShardQueue(queueId, key, (flags & QueueFlag.durable) !== 0, args);
+      this.queues.set(queueId, queue);
+      this.adoptRecovered(queue);
+    }
+    if (reqId !== 0) this.reply(reqId).u32(queue.messageCount).u32(queue.consumers.length).send();
+  }
+
+  private adoptRecovered(queue: ShardQueue): void {
+    const list = this.recovered.get(queue.key);
+    if (list === undefined) return;
+    this.recovered.delete(queue.key);
+    for (const { message, redelivered } of list) {
+      queue.enqueue(message, this.dropped);
+      if (redelivered) queue.ready.at(queue.ready.length - 1).redelivered = true;
+    }
+    this.discardDropped(queue);
+  }
+
+  private deleteQueue(c: RecordCursor): void {
+    const queueId = c.u32();
+    const reqId = c.u32();
+    const ifEmpty = c.u8v() !== 0;
+    const queue = this.queues.get(queueId);
+    if (queue === undefined) {
+      if (reqId !== 0) this.reply(reqId).u8v(1).u32(0).send();
+      return;
+    }
+    if (ifEmpty && queue.messageCount > 0) {
+      this.reply(reqId).u8v(0).u32(queue.messageCount).send();
+      return;
+    }
+    const count = queue.messageCount;
+    queue.deleted = true;
+    queue.purge();
+    for (const consumer of [...queue.consumers]) this.cancel(consumer.id);
+    this.queues.delete(queueId);
+    this.dirty.delete(queue);
+    if (queue.durable && this.journal !== null) this.lastJournalSeq = this.journal.dropQueue(queue.key);
+    if (reqId !== 0) this.reply(reqId).u8v(1).u32(count).send();
+  }
+
+  private purge(c: RecordCursor): void {
+    const queueId = c.u32();
+    const reqId = c.u32();
+    const queue = this.queues.get(queueId);
+    const purged = queue === undefined ? [] : queue.purge();
+    if (queue !== undefined) for (const entry of purged) this.forget(queue, entry);
+    if (reqId !== 0) this.reply(reqId).u32(purged.length).send();
+  }
+
+  private publish(c: RecordCursor): void {
+    const flags = c.u8v();
+    const channelId = c.u32();
+    const seq = c.f64();
+    const blobLength = c.u32();
+    const blobAt = c.pos;
+    c.pos += blobLength;
+    const n = c.u16();
+    const persistent = (flags & PublishFlag.persistent) !== 0;
+    // One copy out of the ring: the message outlives the record.
+    const message: Message = {
+      id: this.nextMessageId++,
+      blob: c.u8.slice(blobAt, blobAt + blobLength),
+      persistent,
+    };
+    let refused = false;
+    let durableKeys: string[] | null = null;
+    for (let i = 0; i < n; i++) {
+      const queue = this.queues.get(c.u32());
+      if (queue === undefined) continue; // deleted while the publish was in flight: dropped
+      if (queue.enqueue(message, this.dropped) === "refused") {
+        refused = true;
+        continue;
+      }
+      this.discardDropped(queue);
+      if (persistent && queue.durable && this.journal !== null) (durableKeys ??= []).push(queue.key);
+      if (queue.consumers.length > 0) this.dirty.add(queue);
+    }
+    let journalSeq = 0;
+    if (durableKeys !== null) journalSeq = this.lastJournalSeq = this.journal!.enqueue(message.id, durableKeys, message.blob);
+    if ((flags & PublishFlag.confirm) === 0) return;
+    if (refused) this.record(ToAcceptor.nack).u32(channelId).f64(seq).send();
+    this.settleConfirm({ journalSeq, kind: "confirm", id: channelId, seq });
+  }
+
+  /** Confirms and syncs leave in order, each once the journal covers it. */
+  private settleConfirm(w: Waiter): void {
+    if (this.waiters.length === 0 && (this.journal === null || w.journalSeq <= this.journal.durableSeq)) {
+      this.emit(w);
+    } else {
+      this.waiters.push(w);
+    }
+  }
+
+  private releaseWaiters(): void {
+    const durable = this.journal === null ? Infinity : this.journal.durableSeq;
+    while (this.waiters.length > 0 && this.waiters.peek()!.journalSeq <= durable) this.emit(this.waiters.shift()!);
+    for (const [channelId, seq] of this.confirms) this.record(ToAcceptor.confirm).u32(channelId).f64(seq).send();
+    this.confirms.clear();
+  }
+
+  private emit(w: Waiter): void {
+    if (w.kind === "sync") {
+      this.reply(w.id).send();
+    } else {
+      this.confirms.set(w.id, w.seq);
+    }
+  }
+
+  /** tx.commit's barrier: answered once everything appended before it is durable. */
+  private sync(reqId: number): void {
+    this.settleConfirm({ journalSeq: this.lastJournalSeq, kind: "sync", id: reqId, seq: 0 });
+  }
+
+  private consume(c: RecordCursor): void {
+    const queueId = c.u32();
+    const consumerId = c.u32();
+    const channelId = c.u32();
+    const slot = c.u32();
+    const prefetch = c.u16();
+    const flags = c.u8v();
+    const priority = c.f64();
+    const queue = this.queues.get(queueId);
+    if (queue === undefined) return; // deleted meanwhile; the acceptor cancels the consumer itself
+    const consumer = new Consumer(consumerId, queue, channelId, slot, prefetch, (flags & ConsumeFlag.noAck) !== 0, priority);
+    this.consumers.set(consumerId, consumer);
+    let bySlot = this.consumersBySlot.get(slot);
+    if (bySlot === undefined) this.consumersBySlot.set(slot, (bySlot = new Set()));
+    bySlot.add(consumer);
+    queue.addConsumer(consumer);
+    this.dirty.add(queue);
+  }
+
+  private cancel(consumerId: number): void {
+    const consumer = this.consumers.get(consumerId);
+    if (consumer === undefined) return;
+    consumer.cancelled = true;
+    this.consumers.delete(consumerId);
+    const bySlot = this.consumersBySlot.get(consumer.creditSlot);
+    bySlot?.delete(consumer);
+    if (bySlot !== undefined && bySlot.size === 0) this.consumersBySlot.delete(consumer.creditSlot);
+    consumer.queue.removeConsumer(consumer);
+  }
+
+  private kick(slot: number): void {
+    const bySlot = this.consumersBySlot.get(slot);
+    if (bySlot !== undefined) for (const consumer of bySlot) this.dirty.add(consumer.queue);
+  }
+
+  private settle(c: RecordCursor): void {
+    const action = c.u8v();
+    const n = c.u32();
+    for (let i = 0; i < n; i++) {
+      const deliveryId = c.f64();
+      const u = this.unacked.get(deliveryId);
+      if (u === undefined) continue; // its queue was deleted, or a duplicate the acceptor let through
+      this.unacked.delete(deliveryId);
+      const { queue, entry, consumer } = u;
+      queue.unacked--;
+      if (consumer !== null) {
+        consumer.unacked--;
+        if (!consumer.cancelled) this.dirty.add(queue);
+      }
+      if (action === Settle.requeue && !queue.deleted) {
+        queue.requeue(entry);
+        if (queue.consumers.length > 0) this.dirty.add(queue);
+      } else {
+        this.forget(queue, entry);
+      }
+    }
+  }
+
+  private get(c: RecordCursor): void {
+    const queueId = c.u32();
+    const reqId = c.u32();
+    const noAck = c.u8v() !== 0;
+    const queue = this.queues.get(queueId);
+    const entry = queue?.take();
+    if (queue === undefined || entry === undefined) {
+      this.reply(reqId).u8v(0).send();
+      return;
+    }
+    const deliveryId = noAck ? 0 : this.track(queue, entry, null);
+    if (noAck) this.forget(queue, entry);
+    else this.noteDelivered(queue, entry);
+    this.reply(reqId).u8v(1).f64(deliveryId).u8v(entry.redelivered ? 1 : 0).u32(queue.messageCount).send(entry.message.blob);
+  }
+
+  private deliverDirty(): void {
+    for (const queue of this.dirty) {
+      if (this.sender.backlogged) return; // resumed by onDrained
+      this.dirty.delete(queue);
+      this.deliver(queue);
+    }
+  }
+
+  private deliver(queue: ShardQueue): void {
+    for (let sent = 0; queue.ready.length > 0; sent++) {
+      if (sent === DELIVERIES_PER_QUEUE_PER_BATCH || this.sender.backlogged) {
+        this.dirty.add(queue);
+        return;
+      }
+      const consumer = queue.pickConsumer(this.channelCanTake);
+      if (consumer === undefined) return; // re-marked dirty when credit frees up
+      if (!consumer.noAck && !this.takeChannelCredit(consumer.creditSlot)) continue;
+      const entry = queue.take()!;
+      let deliveryId = 0;
+      if (consumer.noAck) {
+        this.forget(queue, entry);
+      } else {
+        deliveryId = this.track(queue, entry, consumer);
+        consumer.unacked++;
+        this.noteDelivered(queue, entry);
+      }
+      const m = entry.message;
+      this.record(ToAcceptor.deliver).u8v(entry.redelivered ? 1 : 0).u32(consumer.id).f64(deliveryId).send(m.blob);
+    }
+  }
+
+  /** Channel-level gate: flow / backed-up socket, and the channel-wide prefetch (global qos). */
+  private readonly channelCanTake = (consumer: Consumer): boolean => {
+    const base = consumer.creditSlot * CREDIT_SLOT_INTS;
+    if (Atomics.load(this.credits, base + 2) !== 0) return false;
+    if (consumer.noAck) return true;
+    const limit = Atomics.load(this.credits, base);
+    return limit === 0 || Atomics.load(this.credits, base + 1) < limit;
+  };
+
+  /** Counts one delivery against the channel; compareExchange because other shards share the slot. */
+  private takeChannelCredit(slot: number): boolean {
+    const base = slot * CREDIT_SLOT_INTS;
+    for (;;) {
+      const limit = Atomics.load(this.credits, base);
+      const inflight = Atomics.load(this.credits, base + 1);
+      if (limit !== 0 && inflight >= limit) return false;
+      if (Atomics.compareExchange(this.credits, base + 1, inflight, inflight + 1) === inflight) return true;
+    }
+  }
+
+  private track(queue: ShardQueue, entry: QueueEntry, consumer: Consumer | null): number {
+    const id = this.nextDeliveryId++;
+    this.unacked.set(id, { entry, queue, consumer });
+    queue.unacked++;
+    return id;
+  }
+
+  /** A message left the queue for good (acked, dropped, purged, no-ack delivered). */
+  private forget(queue: ShardQueue, entry: QueueEntry): void {
+    if (entry.message.persistent && queue.durable && this.journal !== null) {
+      pushTo(this.removedIds, queue, entry.message.id);
+    }
+  }
+
+  private noteDelivered(queue: ShardQueue, entry: QueueEntry): void {
+    if (entry.message.persistent && queue.durable && this.journal !== null && !entry.redelivered) {
+      pushTo(this.deliveredIds, queue, entry.message.id);
+    }
+  }
+
+  private discardDropped(queue: ShardQueue): void {
+    for (const entry of this.dropped) this.forget(queue, entry);
+    this.dropped.length = 0;
+  }
+
+  private writeJournalBatches(): void {
+    if (this.journal === null) return;
+    for (const [queue, ids] of this.deliveredIds) if (!queue.deleted) this.lastJournalSeq = this.journal.delivered(queue.key, ids);
+    this.deliveredIds.clear();
+    for (const [queue, ids] of this.removedIds) if (!queue.deleted) this.lastJournalSeq = this.journal.remove(queue.key, ids);
+    this.removedIds.clear();
+  }
+
+  /** Starts an outbound record in the scratch builder. */
+  private record(type: number): OutRecord {
+    return this.out.start(type);
+  }
+
+  private reply(reqId: number): OutRecord {
+    return this.out.start(ToAcceptor.reply).u32(reqId);
+  }
+}
+
+/** The shard's scratch for outbound records: build, then send() (optionally with a blob tail). */
+class OutRecord extends RecordBuilder {
+  constructor(private readonly sender: RecordSender) {
+    super();
+  }
+
+  start(type: number): this {
+    return this.reset().u8v(type);
+  }
+
+  send(tail?: Uint8Array): void {
+    this.sender.send(this.u8, this.length, tail, tail === undefined ? 0 : tail.length);
+  }
+}
+
+function pushTo(map: Map<ShardQueue, number[]>, queue: ShardQueue, id: number): void {
+  const list = map.get(queue);
+  if (list === undefined) map.set(queue, [id]);
+  else list.push(id);
+}

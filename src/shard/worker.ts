@@ -1,0 +1,44 @@
+// Entry point of a queue-shard worker thread. The acceptor creates a fixed pool of these at boot
+// and waits for each one's "ready" (after journal recovery) before it accepts connections.
+// From then on the two sides talk only through the SharedArrayBuffer rings.
+import { Journal } from "../journal/journal.ts";
+import { RecordReceiver, RecordSender } from "../rings/record_link.ts";
+import { Shard } from "./shard.ts";
+
+export interface ShardInit {
+  index: number;
+  toShard: SharedArrayBuffer;
+  toAcceptor: SharedArrayBuffer;
+  credits: SharedArrayBuffer;
+  /** Journal directory, or null for a broker without persistence (tests of the core only). */
+  journalDir: string | null;
+  fsync: "always" | "never";
+  skipDamaged: boolean;
+}
+
+export type ShardReady =
+  | { ready: true; index: number; recovered: number; elapsed_ms: number }
+  | { ready: false; index: number; error: string };
+
+declare const self: Worker;
+
+self.onmessage = (event: MessageEvent<ShardInit>) => {
+  const init = event.data;
+  try {
+    const journal = init.journalDir === null
+      ? null
+      : Journal.open({ dir: init.journalDir, fsync: init.fsync, skipDamaged: init.skipDamaged });
+    const sender = new RecordSender(init.toAcceptor);
+    const shard = new Shard(sender, new Int32Array(init.credits), journal);
+    const { messages, elapsed_ms } = shard.recover();
+    const receiver = new RecordReceiver(
+      init.toShard,
+      (u8, view, offset, length) => shard.onRecord(u8, view, offset, length),
+      () => shard.onBatchEnd(),
+    );
+    void receiver.run();
+    self.postMessage({ ready: true, index: init.index, recovered: messages, elapsed_ms } satisfies ShardReady);
+  } catch (error) {
+    self.postMessage({ ready: false, index: init.index, error: String((error as Error).message ?? error) } satisfies ShardReady);
+  }
+};
