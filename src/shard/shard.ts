@@ -45,6 +45,7 @@ export class Shard {
   private readonly consumersBySlot = new Map<number, Set<Consumer>>();
   private readonly unacked = new Map<number, Unacked>();
   private nextDeliveryId = 1;
+  /** Message ids without a journal; with one, the journal issues them (they survive restarts). */
   private nextMessageId = 1;
   /** Seq of the last journal record appended (0 before any). */
   private lastJournalSeq = 0;
@@ -87,7 +88,6 @@ export class Shard {
         list.push({ message: { id: msgId, blob: payload, persistent: true }, redelivered });
       },
     });
-    this.nextMessageId = this.journal.nextMsgId();
     return { messages: stats.messages, elapsed_ms: stats.elapsed_ms };
   }
 
@@ -187,7 +187,7 @@ export class Shard {
     const persistent = (flags & PublishFlag.persistent) !== 0;
     // One copy out of the ring: the message outlives the record.
     const message: Message = {
-      id: this.nextMessageId++,
+      id: this.journal === null ? this.nextMessageId++ : this.journal.nextMsgId(),
       blob: c.u8.slice(blobAt, blobAt + blobLength),
       persistent,
     };

@@ -1,0 +1,185 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { Journal } from "../src/journal/journal.ts";
+import { bytes, openJournal, put, removeTempDirs, replayOnly, segmentFiles, tempDir } from "./journal_fixtures.ts";
+
+afterEach(removeTempDirs);
+
+describe("journal replay", () => {
+  test("gives exactly the live messages, in FIFO order per queue, with redelivered flags", async () => {
+    const dir = tempDir();
+    const { journal } = openJournal(dir);
+    const a1 = put(journal, ["v\0a"], "a1");
+    const both = put(journal, ["v\0a", "v\0b"], "both");
+    const a2 = put(journal, ["v\0a"], "a2");
+    const b1 = put(journal, ["v\0b"], "b1");
+    const a3 = put(journal, ["v\0a"], "a3");
+    const c1 = put(journal, ["v\0c"], "c1");
+    journal.delivered("v\0a", [a1, a2]);
+    journal.remove("v\0a", [a2]); // acked
+    journal.remove("v\0b", [both]); // still in a
+    journal.delivered("v\0b", [b1]);
+    journal.dropQueue("v\0c");
+    expect(journal.remove("v\0a", [c1, 999])).toBeGreaterThan(0); // not in that queue: ignored
+    await journal.close();
+
+    const { sink, result } = await replayOnly(dir);
+    expect(sink.calls).toEqual([
+      { queue: "v\0a", msgId: a1, text: "a1", redelivered: true },
+      { queue: "v\0a", msgId: both, text: "both", redelivered: false },
+      { queue: "v\0b", msgId: b1, text: "b1", redelivered: true },
+      { queue: "v\0a", msgId: a3, text: "a3", redelivered: false },
+    ]);
+    expect(result.messages).toBe(4);
+    expect(result.segments).toBe(1);
+    expect(result.truncatedAt).toBeUndefined();
+  });
+
+  test("a dropped queue that is re-declared keeps only messages enqueued after the drop", async () => {
+    const dir = tempDir();
+    const { journal } = openJournal(dir);
+    put(journal, ["v\0q"], "old");
+    journal.dropQueue("v\0q");
+    const fresh = put(journal, ["v\0q"], "new");
+    await journal.close();
+    const { sink } = await replayOnly(dir);
+    expect(sink.calls).toEqual([{ queue: "v\0q", msgId: fresh, text: "new", redelivered: false }]);
+  });
+
+  test("msgIds of journaled messages are never reused, even after every segment holding one was deleted", async () => {
+    const dir = tempDir();
+    let last = 0;
+    for (let run = 0; run < 3; run++) {
+      const first = openJournal(dir);
+      const id = put(first.journal, ["v\0q"], `run ${run}`);
+      expect(id).toBeGreaterThan(last);
+      last = id;
+      await first.journal.close();
+      // The next start-up only acks: its new segment holds no message record, and the
+      // segment that did is deleted.
+      const second = openJournal(dir);
+      second.journal.remove("v\0q", [id]);
+      await second.journal.settle();
+      await second.journal.close();
+      expect(segmentFiles(dir).length).toBe(1);
+    }
+  });
+
+  test("copies the payload, so the caller may reuse its buffer", async () => {
+    const dir = tempDir();
+    const { journal } = openJournal(dir);
+    const buffer = bytes("original");
+    const id = journal.nextMsgId();
+    journal.enqueue(id, ["v\0q"], buffer);
+    buffer.fill(0x21);
+    expect(new TextDecoder().decode(journal.read(id))).toBe("original");
+    await journal.close();
+    const { sink } = await replayOnly(dir);
+    expect(sink.calls.map((c) => c.text)).toEqual(["original"]);
+  });
+
+  test("read returns a payload both before and after its record is written", async () => {
+    const dir = tempDir();
+    const { journal } = openJournal(dir);
+    const id = put(journal, ["v\0q"], "x".repeat(5000));
+    expect(journal.read(id).length).toBe(5000); // still in the batch
+    await journal.flush();
+    expect(new TextDecoder().decode(journal.read(id))).toBe("x".repeat(5000)); // from the file
+    journal.remove("v\0q", [id]);
+    expect(() => journal.read(id)).toThrow(/not live/);
+    await journal.close();
+  });
+
+  test("replays many messages into several queues in msgId order", async () => {
+    const dir = tempDir();
+    const { journal } = openJournal(dir, { segment_bytes: 1 << 20 });
+    const payload = new Uint8Array(1024);
+    const ids: number[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const id = journal.nextMsgId();
+      payload[0] = i & 0xff;
+      journal.enqueue(id, [`v\0q${i % 4}`], payload);
+      ids.push(id);
+    }
+    await journal.close();
+    const { sink, result } = await replayOnly(dir);
+    expect(result.messages).toBe(20_000);
+    expect(result.segments).toBeGreaterThan(15);
+    for (let q = 0; q < 4; q++) {
+      expect(sink.inQueue(`v\0q${q}`).map((c) => c.msgId)).toEqual(ids.filter((_, i) => i % 4 === q));
+    }
+  });
+
+  test("works with fsync never, without a single sync", async () => {
+    const dir = tempDir();
+    const { journal } = openJournal(dir, { fsync: "never" });
+    put(journal, ["v\0q"], "m");
+    await journal.close();
+    expect(journal.stats.syncs).toBe(0);
+    const { sink } = await replayOnly(dir, { fsync: "never" });
+    expect(sink.calls.map((c) => c.text)).toEqual(["m"]);
+  });
+});
+
+describe("journal API guards", () => {
+  test("refuses appends before replay and msgIds it did not issue", async () => {
+    const journal = Journal.open({ dir: tempDir(), fsync: "always" });
+    expect(() => journal.nextMsgId()).toThrow(/replay/);
+    journal.replay({ enqueue: () => {} });
+    expect(() => journal.enqueue(5, ["v\0q"], bytes("x"))).toThrow(/not issued/);
+    const id = journal.nextMsgId();
+    expect(() => journal.enqueue(id, ["v\0q", "v\0q"], bytes("x"))).toThrow(/twice/);
+    expect(() => journal.enqueue(id, ["v\0" + "n".repeat(2000)], bytes("x"))).toThrow(/limit/);
+    journal.enqueue(id, ["v\0q"], bytes("x"));
+    expect(() => journal.enqueue(id, ["v\0q"], bytes("x"))).toThrow(/already live/);
+    expect(() => journal.remove("v\0q", [])).toThrow(/empty/);
+    await journal.close();
+    expect(() => journal.nextMsgId()).toThrow(/closed/);
+  });
+});
+
+describe("group commit", () => {
+  test("appends made while a write+sync is in flight go out together in the next batch", async () => {
+    const { journal } = openJournal(tempDir());
+    put(journal, ["v\0q"], "first");
+    await Promise.resolve(); // the first batch starts at the end of the task
+    await Promise.resolve();
+    expect(journal.pending_bytes).toBe(0); // taken by the writer, now in flight
+    for (let i = 0; i < 1000; i++) put(journal, ["v\0q"], `m${i}`);
+    await journal.flush();
+    expect(journal.stats.batches).toBe(2);
+    // First batch: fdatasync + directory fsync for the new segment; second: one fdatasync.
+    expect(journal.stats.syncs).toBe(3);
+    await journal.close();
+  });
+
+  test("a lone record is written and synced without waiting for more", async () => {
+    const { journal } = openJournal(tempDir());
+    const seq = journal.enqueue(journal.nextMsgId(), ["v\0q"], bytes("solo"));
+    const durable = new Promise<number>((resolve) => (journal.onDurable = resolve));
+    expect(await durable).toBe(seq);
+    expect(journal.stats.batches).toBe(1);
+    await journal.close();
+  });
+
+  test("onDurable reports increasing seqs, each after durableSeq reached it, ending at the last append", async () => {
+    const { journal } = openJournal(tempDir());
+    const reported: number[] = [];
+    journal.onDurable = (seq) => {
+      expect(journal.durableSeq).toBe(seq);
+      reported.push(seq);
+    };
+    const seqs: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 10; i++) seqs.push(journal.enqueue(journal.nextMsgId(), ["v\0q"], bytes(`r${round}`)));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    seqs.push(journal.delivered("v\0q", [1, 2]));
+    seqs.push(journal.dropQueue("v\0q"));
+    await journal.flush();
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(reported).toEqual([...new Set(reported)].sort((a, b) => a - b));
+    expect(reported.at(-1)).toBe(seqs.at(-1)!);
+    expect(journal.durableSeq).toBe(seqs.at(-1)!);
+    await journal.close();
+  });
+});

@@ -1,0 +1,65 @@
+// Starts `bun run server` as a real process on a free port with a fresh data dir, the way a
+// user would, and stops it. Interop tests talk to it through real client libraries.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+
+export interface BrokerProcess {
+  port: number;
+  url: string;
+  dataDir: string;
+  /** stderr of the broker so far (log lines). */
+  log(): string;
+  /** SIGTERM (or the given signal) and wait for exit; returns the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number>;
+  /** Stops and removes the data dir. */
+  dispose(): Promise<void>;
+}
+
+const projectRoot = join(import.meta.dir, "..", "..");
+const START_TIMEOUT_MS = 15_000;
+
+export async function freePort(): Promise<number> {
+  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = server.port;
+  server.stop(true);
+  return port;
+}
+
+export async function startBroker(options: { dataDir?: string; args?: string[] } = {}): Promise<BrokerProcess> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "warren-test-"));
+  const port = await freePort();
+  const proc: Subprocess<"ignore", "ignore", "pipe"> = Bun.spawn(
+    ["bun", "run", "server", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir, "--mgmt-port", "0", ...(options.args ?? [])],
+    { cwd: projectRoot, stdin: "ignore", stdout: "ignore", stderr: "pipe" },
+  );
+  let stderr = "";
+  const decoder = new TextDecoder();
+  void (async () => {
+    for await (const chunk of proc.stderr) stderr += decoder.decode(chunk);
+  })();
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!stderr.includes("Warren listening")) {
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      proc.kill("SIGKILL");
+      throw new Error(`broker did not start (exit ${proc.exitCode}):\n${stderr}`);
+    }
+    await Bun.sleep(20);
+  }
+  const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
+    if (proc.exitCode === null) proc.kill(signal);
+    return await proc.exited;
+  };
+  return {
+    port,
+    url: `amqp://guest:guest@127.0.0.1:${port}`,
+    dataDir,
+    log: () => stderr,
+    stop,
+    dispose: async () => {
+      await stop();
+      if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
