@@ -67,6 +67,18 @@ export class Channel implements ChannelEndpoint, ConfirmSink {
     broker.registerChannel(this);
   }
 
+  /** For admin listings. */
+  get info(): { number: number; consumers: number; unacked: number; prefetch: number; confirm: boolean; tx: boolean } {
+    return {
+      number: this.number,
+      consumers: this.consumers.size,
+      unacked: this.tags.outstanding,
+      prefetch: this.consumerPrefetch,
+      confirm: this.confirms !== null,
+      tx: this.tx !== null,
+    };
+  }
+
   get isClosing(): boolean {
     return this.state !== "open";
   }
@@ -214,6 +226,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink {
 
   private queuePurge(m: MethodOf<"queue.purge">): void {
     const queue = topology.usableQueue(this.host, m.queue || this.lastQueueOr404(50, 30), 50, 30);
+    topology.checkPermission(this.host, "read", "queue", queue.name, 50, 30);
     if (m.nowait) return this.broker.purgeQueue(queue, () => {});
     this.suspend();
     this.broker.purgeQueue(queue, this.answer((purged: number) => {
@@ -258,6 +271,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink {
 
   private basicConsume(m: MethodOf<"basic.consume">): void {
     const queue = topology.usableQueue(this.host, m.queue || this.lastQueueOr404(60, 20), 60, 20);
+    topology.checkPermission(this.host, "read", "queue", queue.name, 60, 20);
     const tag = m.consumerTag || generatedName("amq.ctag-");
     if (this.consumers.has(tag)) throw new AmqpError(ReplyCode.notAllowed, `attempt to reuse consumer tag '${tag}'`, 60, 20);
     if (queue.exclusiveConsumer !== undefined || (m.exclusive && queue.consumers.size > 0)) {
@@ -294,6 +308,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink {
       return;
     }
     const tag = this.tags.add(shard, deliveryId, !consumer.noAck);
+    this.broker.counters.delivered++;
     const c = this.cursor.reset(blob, new DataView(blob.buffer, blob.byteOffset, blob.byteLength), 0, blob.length);
     const exchange = c.str8();
     const routingKey = c.str8();
@@ -308,6 +323,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink {
 
   private basicGet(m: MethodOf<"basic.get">): void {
     const queue = topology.usableQueue(this.host, m.queue || this.lastQueueOr404(60, 70), 60, 70);
+    topology.checkPermission(this.host, "read", "queue", queue.name, 60, 70);
     const link = this.broker.shards.links[queue.shard]!;
     this.suspend();
     const reqId = link.expectReply(this.answer((c: RecordCursor) => {
@@ -323,6 +339,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink {
       const props = c.view8(c.u32());
       const body = c.view8(c.end - c.pos);
       const tag = this.tags.add(queue.shard, deliveryId, false);
+      this.broker.counters.delivered++;
       const out = this.host.out;
       out.basicGetOk(this.number, tag, redelivered, exchange, routingKey, remaining);
       out.contentHeader(this.number, 60, body.length, props);
@@ -340,6 +357,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink {
     const settled = this.settled;
     settled.length = 0;
     this.tags.settle(tag, multiple, settled, classId, methodId);
+    if (action === Settle.ack) this.broker.counters.acked += settled.length;
     if (this.tx !== null) {
       this.tx.acks.push({ action, settled: settled.slice() });
       return;
@@ -375,7 +393,23 @@ export class Channel implements ChannelEndpoint, ConfirmSink {
   private basicPublish(m: MethodOf<"basic.publish">): void {
     if (m.immediate) throw new AmqpError(ReplyCode.notImplemented, "immediate=true", 60, 40);
     topology.checkPublishExchange(this.host, m.exchange);
+    this.checkWritePermission(m.exchange);
     this.publish.begin(m.exchange, m.routingKey, m.mandatory);
+  }
+
+  /** Publish permission per exchange, cached until permissions change (it is on the hot path). */
+  private writable = new Map<string, boolean>();
+  private writableGeneration = -1;
+
+  private checkWritePermission(exchange: string): void {
+    const users = this.broker.users;
+    if (this.writableGeneration !== users.generation) {
+      this.writable = new Map();
+      this.writableGeneration = users.generation;
+    }
+    if (this.writable.get(exchange) === true) return;
+    topology.checkPermission(this.host, "write", "exchange", exchange, 60, 40);
+    this.writable.set(exchange, true);
   }
 
   private readonly publishHeaders = (): FieldTable | undefined =>
@@ -409,6 +443,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink {
       ids.push(queue.id);
       routed++;
     }
+    this.broker.counters.published++;
     if (routed === 0 && p.mandatory) this.returnUnroutable();
     const seq = this.confirms === null ? 0 : this.confirms.take();
     r.u8[PUBLISH_FLAGS_AT] = (persistent ? PublishFlag.persistent : 0) | (seq !== 0 ? PublishFlag.confirm : 0);
@@ -436,6 +471,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink {
   }
 
   private returnUnroutable(): void {
+    this.broker.counters.returned++;
     const p = this.publish;
     const r = p.record;
     const out = this.host.out;
@@ -447,6 +483,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink {
 
   // ConfirmSink
   ack(seq: number, multiple: boolean): void {
+    this.broker.counters.confirmed++;
     this.host.out.basicAck(this.number, seq, multiple);
     this.host.markDirty();
   }

@@ -86,6 +86,11 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
     return this.channels.size;
   }
 
+  /** For admin listings. */
+  *channelList(): IterableIterator<Channel> {
+    yield* this.channels.values();
+  }
+
   // --- socket events -----------------------------------------------------------------------
 
   onData(chunk: Uint8Array): void {

@@ -8,6 +8,7 @@ import type { QueueRecord } from "../broker/queue_record.ts";
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import type { MethodOf } from "../protocol/methods.ts";
 import { alternateExchangeOf, isExchangeType } from "../routing/exchange.ts";
+import type { PermissionKind } from "../broker/users.ts";
 import type { ChannelHost } from "./channel_host.ts";
 
 /** The pseudo-queue of direct reply-to; consuming from it needs no declare. */
@@ -27,6 +28,16 @@ function inequivalent(arg: string, what: string, received: unknown, current: unk
   return new AmqpError(ReplyCode.preconditionFailed, `inequivalent arg '${arg}' for ${what}: received '${String(received)}' but current is '${String(current)}'`, classId, methodId);
 }
 
+/**
+ * RabbitMQ's permission check: the resource name must match the user's configure / write / read
+ * pattern for the vhost; otherwise 403 with RabbitMQ's text.
+ */
+export function checkPermission(host: ChannelHost, kind: PermissionKind, resource: "queue" | "exchange", name: string, classId: number, methodId: number): void {
+  // RabbitMQ names the default exchange "amq.default" in permission checks.
+  if (host.broker.users.allowed(host.user, host.vhost.name, kind, resource === "exchange" && name === "" ? "amq.default" : name)) return;
+  throw new AmqpError(ReplyCode.accessRefused, `access to ${resourceName(resource, name, host.vhost.name)} refused for user '${host.user}'`, classId, methodId);
+}
+
 // --- exchanges -------------------------------------------------------------------------------
 
 export function declareExchange(host: ChannelHost, m: MethodOf<"exchange.declare">): void {
@@ -39,6 +50,7 @@ export function declareExchange(host: ChannelHost, m: MethodOf<"exchange.declare
   }
   if (!isExchangeType(m.type)) throw new AmqpError(ReplyCode.commandInvalid, `unknown exchange type '${m.type}'`, 40, 10);
   if (m.exchange === "") throw new AmqpError(ReplyCode.accessRefused, DEFAULT_EXCHANGE_REFUSED, 40, 10);
+  checkPermission(host, "configure", "exchange", m.exchange, 40, 10);
   const existing = vhost.routes.exchange(m.exchange);
   if (existing === undefined) {
     if (m.exchange.startsWith("amq.")) throw reservedName("exchange", m.exchange, 40, 10);
@@ -69,6 +81,7 @@ export function deleteExchange(host: ChannelHost, m: MethodOf<"exchange.delete">
   if (m.exchange.startsWith("amq.") && vhost.routes.exchange(m.exchange) !== undefined) {
     throw new AmqpError(ReplyCode.accessRefused, `deletion of system ${resourceName("exchange", m.exchange, vhost.name)} not allowed`, 40, 20);
   }
+  checkPermission(host, "configure", "exchange", m.exchange, 40, 20);
   const existing = vhost.routes.exchange(m.exchange);
   if (existing === undefined) return; // deleting a missing exchange succeeds, as in RabbitMQ 3.x
   if (m.ifUnused && vhost.routes.hasBindings(m.exchange).asSource) {
@@ -86,6 +99,8 @@ function checkExchangeBindable(host: ChannelHost, name: string, classId: number,
 export function bindExchange(host: ChannelHost, m: MethodOf<"exchange.bind">): void {
   checkExchangeBindable(host, m.destination, 40, 30);
   checkExchangeBindable(host, m.source, 40, 30);
+  checkPermission(host, "write", "exchange", m.destination, 40, 30);
+  checkPermission(host, "read", "exchange", m.source, 40, 30);
   host.vhost.routes.bind({ source: m.source, destination: m.destination, destinationKind: "exchange", routingKey: m.routingKey, arguments: m.arguments });
   host.broker.definitionsChanged(host.vhost, true);
 }
@@ -93,6 +108,8 @@ export function bindExchange(host: ChannelHost, m: MethodOf<"exchange.bind">): v
 export function unbindExchange(host: ChannelHost, m: MethodOf<"exchange.unbind">): void {
   checkExchangeBindable(host, m.destination, 40, 40);
   checkExchangeBindable(host, m.source, 40, 40);
+  checkPermission(host, "write", "exchange", m.destination, 40, 40);
+  checkPermission(host, "read", "exchange", m.source, 40, 40);
   host.vhost.routes.unbind({ source: m.source, destination: m.destination, destinationKind: "exchange", routingKey: m.routingKey, arguments: m.arguments });
   host.broker.definitionsChanged(host.vhost, true);
 }
@@ -125,6 +142,7 @@ export function declareQueue(host: ChannelHost, m: MethodOf<"queue.declare">): {
     if (existing === undefined) throw Broker.noQueue(vhost.name, name, 50, 10);
     return { queue: usableQueue(host, name, 50, 10), created: false };
   }
+  checkPermission(host, "configure", "queue", name, 50, 10);
   if (existing === undefined) {
     if (name.startsWith("amq.") && m.queue !== "") throw reservedName("queue", name, 50, 10);
     queueLimits(m.arguments); // validates before anything is created
@@ -144,6 +162,7 @@ export function declareQueue(host: ChannelHost, m: MethodOf<"queue.declare">): {
 
 /** The queue to delete, or undefined when it does not exist (delete-ok with 0, as RabbitMQ 3.x). */
 export function queueForDelete(host: ChannelHost, name: string, ifUnused: boolean): QueueRecord | undefined {
+  checkPermission(host, "configure", "queue", name, 50, 40);
   if (!host.vhost.queues.has(name)) return undefined;
   const queue = usableQueue(host, name, 50, 40);
   if (ifUnused && queue.consumers.size > 0) {
@@ -157,6 +176,8 @@ function queueBinding(host: ChannelHost, queueName: string, exchange: string, ro
   if (name === "") throw new AmqpError(ReplyCode.notFound, "no previously declared queue", 50, methodId);
   const queue = usableQueue(host, name, 50, methodId);
   checkExchangeBindable(host, exchange, 50, methodId);
+  checkPermission(host, "write", "queue", name, 50, methodId);
+  checkPermission(host, "read", "exchange", exchange, 50, methodId);
   // An empty queue name with an empty routing key binds with the queue's name (RabbitMQ's shortcut).
   const key = queueName === "" && routingKey === "" ? name : routingKey;
   return { queue, key };

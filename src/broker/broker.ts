@@ -18,6 +18,22 @@ import { QueueRecord, type QueueOwner } from "./queue_record.ts";
 import { UserStore } from "./users.ts";
 import { Vhost } from "./vhost.ts";
 
+/** A queue's counts as its shard reports them. */
+export interface QueueStats {
+  ready: number;
+  unacked: number;
+  readyBytes: number;
+}
+
+/** Totals since start-up, for the management API and /metrics. */
+export interface BrokerCounters {
+  published: number;
+  delivered: number;
+  acked: number;
+  confirmed: number;
+  returned: number;
+}
+
 export interface BrokerOptions extends ShardPoolOptions {
   defaultUser: string;
   defaultPass: string;
@@ -41,6 +57,7 @@ export interface Flushable {
 export class Broker implements ShardEvents {
   readonly vhosts = new Map<string, Vhost>();
   readonly users = new UserStore();
+  readonly counters: BrokerCounters = { published: 0, delivered: 0, acked: 0, confirmed: 0, returned: 0 };
   private store: DefinitionsStore | null = null;
   /** Durable definitions changed in this batch: saved before the batch's replies are flushed. */
   private definitionsDirty = false;
@@ -268,6 +285,24 @@ export class Broker implements ShardEvents {
       link.send();
     }
     this.scheduleFlush();
+  }
+
+  /** Every queue's counts, keyed by queue id: one request per shard. */
+  queueStats(): Promise<Map<number, QueueStats>> {
+    return new Promise((resolve) => {
+      const all = new Map<number, QueueStats>();
+      let waiting = this.pool.links.length;
+      for (const link of this.pool.links) {
+        const reqId = link.expectReply((c) => {
+          const n = c.u32();
+          for (let i = 0; i < n; i++) all.set(c.u32(), { ready: c.u32(), unacked: c.u32(), readyBytes: c.f64() });
+          if (--waiting === 0) resolve(all);
+        });
+        link.record.reset().u8v(ToShard.stats).u32(reqId);
+        link.send();
+      }
+      this.scheduleFlush();
+    });
   }
 
   /** Resolves once every shard's journal holds everything sent to it so far (shutdown). */

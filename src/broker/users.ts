@@ -36,6 +36,8 @@ export function checkPassword(password: string, passwordHash: string): boolean {
 }
 
 export class UserStore {
+  /** Bumped on every permission change, so callers can cache decisions. */
+  generation = 0;
   private readonly users = new Map<string, User>();
   /** user → vhost → permission */
   private readonly permissions = new Map<string, Map<string, CompiledPermission>>();
@@ -57,6 +59,7 @@ export class UserStore {
   }
 
   delete(name: string): boolean {
+    this.generation++;
     this.permissions.delete(name);
     return this.users.delete(name);
   }
@@ -67,6 +70,7 @@ export class UserStore {
   }
 
   setPermission(user: string, vhost: string, p: Permission): void {
+    this.generation++;
     let byVhost = this.permissions.get(user);
     if (byVhost === undefined) this.permissions.set(user, (byVhost = new Map()));
     byVhost.set(vhost, {
@@ -78,11 +82,13 @@ export class UserStore {
   }
 
   clearPermission(user: string, vhost: string): boolean {
+    this.generation++;
     return this.permissions.get(user)?.delete(vhost) ?? false;
   }
 
   /** Drops every permission on a deleted vhost. */
   forgetVhost(vhost: string): void {
+    this.generation++;
     for (const byVhost of this.permissions.values()) byVhost.delete(vhost);
   }
 

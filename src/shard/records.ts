@@ -29,6 +29,8 @@ export const ToShard = {
   sync: 9,
   /** u32 creditSlot: that channel may take deliveries again (credit freed, flow resumed) */
   kick: 10,
+  /** u32 reqId → reply u32 n, n × (u32 queueId, u32 ready, u32 unacked, f64 readyBytes) */
+  stats: 11,
 } as const;
 
 export const ToAcceptor = {

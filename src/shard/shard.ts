@@ -105,6 +105,7 @@ export class Shard {
       case ToShard.purge: return this.purge(c);
       case ToShard.sync: return this.sync(c.u32());
       case ToShard.kick: return this.kick(c.u32());
+      case ToShard.stats: return this.stats(c.u32());
       default: throw new Error(`shard: unknown record type ${type}`);
     }
   }
@@ -268,6 +269,13 @@ export class Shard {
     bySlot?.delete(consumer);
     if (bySlot !== undefined && bySlot.size === 0) this.consumersBySlot.delete(consumer.creditSlot);
     consumer.queue.removeConsumer(consumer);
+  }
+
+  /** Counts of every queue of this shard, for listings and metrics. */
+  private stats(reqId: number): void {
+    const r = this.reply(reqId).u32(this.queues.size);
+    for (const q of this.queues.values()) r.u32(q.id).u32(q.messageCount).u32(q.unacked).f64(q.readyBytes);
+    r.send();
   }
 
   private kick(slot: number): void {

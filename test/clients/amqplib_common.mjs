@@ -5,6 +5,18 @@
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
+
+// connection.close frames the client received, with their fields. amqplib reports a close during
+// the handshake only as "Expected ConnectionOpenOk; got <ConnectionClose>", without the reply code
+// and text; frame.js takes defs.decode when it loads, so wrapping it first lets the scripts see them.
+export const connectionCloses = [];
+const defs = require("amqplib/lib/defs");
+const decode = defs.decode;
+defs.decode = (id, buf) => {
+  const fields = decode(id, buf);
+  if (id === defs.ConnectionClose) connectionCloses.push(fields);
+  return fields;
+};
 export const amqp = require("amqplib");
 
 export const url = process.argv[2];
