@@ -3,21 +3,22 @@
 // connection's guard does that. A method that needs a shard's answer (declare counts, get,
 // purge, delete, tx.commit) suspends the channel: frames that arrive meanwhile wait in order in
 // the channel's backlog, so replies always go out in the order the methods came in.
-import type { Broker, ChannelEndpoint } from "../broker/broker.ts";
+import type { Broker, ChannelEndpoint, ReplyTarget } from "../broker/broker.ts";
 import { ConsumerRecord } from "../broker/consumer_record.ts";
-import { generatedName } from "../broker/names.ts";
+import { generatedName, resourceName } from "../broker/names.ts";
 import { FrameType } from "../protocol/constants.ts";
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import type { Method, MethodOf } from "../protocol/methods.ts";
 import { decodeMethod } from "../protocol/methods.ts";
 import { peekDeliveryMode, peekHeaders, peekUserId } from "../protocol/properties.ts";
-import type { FieldTable } from "../protocol/table.ts";
+import { Decimal, type FieldTable, type FieldValue } from "../protocol/table.ts";
 import { RecordBuilder, RecordCursor } from "../shard/record_codec.ts";
 import { PublishFlag, Settle, ToShard } from "../shard/records.ts";
 import type { ChannelHost } from "./channel_host.ts";
 import { ConfirmTracker, type ConfirmSink } from "./confirm_tracker.ts";
 import { DeliveryTags, type SettledDelivery } from "./delivery_tags.ts";
 import { PUBLISH_CHANNEL_AT, PUBLISH_FLAGS_AT, PUBLISH_SEQ_AT, PublishAssembler } from "./publish_assembler.ts";
+import { asksForDirectReply, REPLY_TO_PREFIX, REPLY_TO_QUEUE, replyToName, withReplyTo } from "./direct_reply_to.ts";
 import * as topology from "./topology.ts";
 
 /** Frames held while the channel waits for a shard; past this the socket stops being read. */
@@ -34,10 +35,12 @@ interface TxPublish {
   targets: Map<number, number[]>;
 }
 
-export class Channel implements ChannelEndpoint, ConfirmSink {
+export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   readonly channelId: number;
   readonly creditSlot: number;
   private state: "open" | "closing" | "closed" = "open";
+  /** release() ran: resources given back (the state may still be "closing", awaiting close-ok). */
+  private released = false;
   private suspended = false;
   private readonly backlog: HeldFrame[] = [];
   private backlogBytes = 0;
@@ -54,6 +57,8 @@ export class Channel implements ChannelEndpoint, ConfirmSink {
   private readonly tail = new RecordBuilder(256);
   private readonly cursor = new RecordCursor();
   private readonly settled: SettledDelivery[] = [];
+  /** Direct reply-to: the consumer tag and this channel's reply name, once it consumes replies. */
+  private replyTo: { tag: string; name: string } | null = null;
 
   constructor(
     readonly number: number,
@@ -270,14 +275,16 @@ export class Channel implements ChannelEndpoint, ConfirmSink {
   }
 
   private basicConsume(m: MethodOf<"basic.consume">): void {
+    if (m.queue === REPLY_TO_QUEUE) return this.consumeReplies(m);
     const queue = topology.usableQueue(this.host, m.queue || this.lastQueueOr404(60, 20), 60, 20);
     topology.checkPermission(this.host, "read", "queue", queue.name, 60, 20);
     const tag = m.consumerTag || generatedName("amq.ctag-");
     if (this.consumers.has(tag)) throw new AmqpError(ReplyCode.notAllowed, `attempt to reuse consumer tag '${tag}'`, 60, 20);
+    // RabbitMQ checks the consumer arguments before the queue's exclusive use.
+    const priority = consumerPriority(m.arguments, queue.name, queue.vhost);
     if (queue.exclusiveConsumer !== undefined || (m.exclusive && queue.consumers.size > 0)) {
       throw new AmqpError(ReplyCode.accessRefused, `queue '${queue.name}' in vhost '${queue.vhost}' in exclusive use`, 60, 20);
     }
-    const priority = consumerPriority(m.arguments);
     const consumer = new ConsumerRecord(this.broker.newConsumerId(), tag, queue, this, m.noAck, m.exclusive);
     this.consumers.set(tag, consumer);
     // consume-ok is written before the shard hears of the consumer: no delivery can precede it.
@@ -286,12 +293,38 @@ export class Channel implements ChannelEndpoint, ConfirmSink {
   }
 
   private basicCancel(m: MethodOf<"basic.cancel">): void {
+    if (this.replyTo !== null && this.replyTo.tag === m.consumerTag) {
+      this.broker.replyTargets.delete(this.replyTo.name);
+      this.replyTo = null;
+    }
     const consumer = this.consumers.get(m.consumerTag);
     if (consumer !== undefined) {
       this.consumers.delete(m.consumerTag);
       this.broker.removeConsumer(consumer);
     }
     if (!m.nowait) this.host.send(this.number, { name: "basic.cancel-ok", consumerTag: m.consumerTag });
+  }
+
+  private consumeReplies(m: MethodOf<"basic.consume">): void {
+    if (!m.noAck) throw new AmqpError(ReplyCode.preconditionFailed, "reply consumer cannot acknowledge", 60, 20);
+    if (this.replyTo !== null) throw new AmqpError(ReplyCode.preconditionFailed, "reply consumer already set", 60, 20);
+    const tag = m.consumerTag || generatedName("amq.ctag-");
+    if (this.consumers.has(tag)) throw new AmqpError(ReplyCode.notAllowed, `attempt to reuse consumer tag '${tag}'`, 60, 20);
+    this.replyTo = { tag, name: replyToName(this.channelId) };
+    this.broker.replyTargets.set(this.replyTo.name, this);
+    if (!m.nowait) this.host.send(this.number, { name: "basic.consume-ok", consumerTag: tag });
+  }
+
+  /** A reply published to this channel's reply name: delivered at once, no-ack. */
+  deliverReply(routingKey: string, props: Uint8Array, body: Uint8Array): void {
+    if (this.replyTo === null || this.state !== "open") return;
+    const tag = this.tags.add(0, 0, false);
+    const out = this.host.out;
+    out.basicDeliver(this.number, this.replyTo.tag, tag, false, "", routingKey);
+    out.contentHeader(this.number, 60, body.length, props);
+    out.bodyFrames(this.number, body, this.host.frameMax);
+    this.broker.counters.delivered++;
+    this.host.markDirty();
   }
 
   consumerGone(consumer: ConsumerRecord): void {
@@ -417,12 +450,22 @@ export class Channel implements ChannelEndpoint, ConfirmSink {
 
   private publishComplete(): void {
     const p = this.publish;
-    const r = p.record;
-    const userId = peekUserId(r.u8, p.propsAt, p.propsLength);
+    const raw = p.record.u8;
+    const userId = peekUserId(raw, p.propsAt, p.propsLength);
     if (userId !== undefined && userId !== this.host.user) {
       p.reset();
       throw new AmqpError(ReplyCode.preconditionFailed, `user_id property set to '${userId}' but authenticated user was '${this.host.user}'`, 60, 40);
     }
+    if (asksForDirectReply(raw, p.propsAt, p.propsLength)) {
+      if (this.replyTo === null) {
+        p.reset();
+        throw new AmqpError(ReplyCode.preconditionFailed, "fast reply consumer does not exist", 60, 40);
+      }
+      p.replaceProperties(withReplyTo(raw, p.propsAt, p.propsLength, this.replyTo.name));
+    }
+    if (p.exchange === "" && p.routingKey.startsWith(REPLY_TO_PREFIX)) return this.publishReply();
+    // Read after the reply-to rewrite, which may have replaced the record.
+    const r = p.record;
     const persistent = peekDeliveryMode(r.u8, p.propsAt, p.propsLength) === 2;
     const names = this.queueNames;
     names.length = 0;
@@ -455,6 +498,24 @@ export class Channel implements ChannelEndpoint, ConfirmSink {
       this.sendPublish(r.u8, r.length, targets, seq);
     }
     if (seq !== 0) this.confirms!.emit(this);
+    p.reset();
+  }
+
+  /** A reply to a direct reply-to requester: straight to its channel, or dropped if it is gone. */
+  private publishReply(): void {
+    const p = this.publish;
+    const r = p.record;
+    const target = this.broker.replyTargets.get(p.routingKey);
+    this.broker.counters.published++;
+    if (target !== undefined) {
+      target.deliverReply(p.routingKey, r.u8.slice(p.propsAt, p.propsAt + p.propsLength), r.u8.slice(p.bodyAt, r.length));
+    } else if (p.mandatory) {
+      this.returnUnroutable();
+    }
+    if (this.confirms !== null) {
+      this.confirms.take();
+      this.confirms.emit(this);
+    }
     p.reset();
   }
 
@@ -572,7 +633,10 @@ export class Channel implements ChannelEndpoint, ConfirmSink {
    * seen the cancels, so no shard can still take credit from it for this channel.
    */
   release(): void {
-    if (this.state === "closed") return;
+    // closeWithError releases and then waits in "closing" for close-ok, which releases again:
+    // a second release would free the credit slot twice and hand it to two channels.
+    if (this.released) return;
+    this.released = true;
     this.state = "closed";
     this.backlog.length = 0;
     this.backlogBytes = 0;
@@ -585,18 +649,38 @@ export class Channel implements ChannelEndpoint, ConfirmSink {
     this.sendSettlements(Settle.requeue, settled);
     this.tx = null;
     this.confirms = null;
+    if (this.replyTo !== null) this.broker.replyTargets.delete(this.replyTo.name);
+    this.replyTo = null;
     this.broker.unregisterChannel(this.channelId);
     const slot = this.creditSlot;
     this.broker.syncAll(() => this.broker.credits.release(slot));
   }
 }
 
-function consumerPriority(args: FieldTable): number {
+function consumerPriority(args: FieldTable, queue: string, vhost: string): number {
   const value = args["x-priority"];
   if (value === undefined) return 0;
   if (typeof value === "number" && Number.isInteger(value)) return value;
   if (typeof value === "bigint") return Number(value);
-  throw new AmqpError(ReplyCode.preconditionFailed, `invalid arg 'x-priority' for consumer: ${String(value)} is not an integer`, 60, 20);
+  // rabbit_amqqueue:check_consume_arguments' text, e.g. `... for queue 'q' in vhost '/': "expected integer, got longstr"`.
+  throw new AmqpError(ReplyCode.preconditionFailed,
+    `invalid arg 'x-priority' for ${resourceName("queue", queue, vhost)}: "expected integer, got ${fieldTypeName(value)}"`, 60, 20);
+}
+
+/**
+ * RabbitMQ's name for a field's type. Decoded tables keep no type octet, so a fractional number
+ * reads as "double" even when it came as a float32 ('f'), and a short integer as its JS value's kind.
+ */
+function fieldTypeName(value: FieldValue): string {
+  if (typeof value === "string") return "longstr";
+  if (typeof value === "boolean") return "bool";
+  if (typeof value === "number") return "double";
+  if (value === null) return "void";
+  if (value instanceof Uint8Array) return "binary";
+  if (value instanceof Date) return "timestamp";
+  if (value instanceof Decimal) return "decimal";
+  if (Array.isArray(value)) return "array";
+  return "table";
 }
 
 function copyTargets(targets: Map<number, number[]>): Map<number, number[]> {

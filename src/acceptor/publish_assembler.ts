@@ -85,6 +85,22 @@ export class PublishAssembler {
     return this.record.length - this.bodyAt;
   }
 
+  /** Swaps the message's raw properties (direct reply-to rewrites reply-to) in the finished record. */
+  replaceProperties(props: Uint8Array): void {
+    const old = this.record;
+    const body = old.u8.subarray(this.bodyAt, old.length);
+    const next = new RecordBuilder(this.propsAt + props.length + body.length + 64);
+    next.bytes(old.u8, 0, this.propsAt - 4);
+    next.u32(props.length);
+    this.propsAt = next.length;
+    this.propsLength = props.length;
+    next.bytes(props, 0, props.length);
+    this.bodyAt = next.length;
+    next.bytes(body, 0, body.length);
+    this.record = next;
+    this.finish();
+  }
+
   /** Done with the record (after it was sent or buffered): get ready for the next publish. */
   reset(): void {
     this.state = 0;

@@ -21,7 +21,7 @@ export function serverProperties(): FieldTable {
       consumer_priorities: true,
       authentication_failure_close: true,
       per_consumer_qos: true,
-      direct_reply_to: false,
+      direct_reply_to: true,
     },
   };
 }

@@ -49,6 +49,11 @@ export interface ChannelEndpoint {
   consumerGone(consumer: ConsumerRecord): void;
 }
 
+/** A channel consuming from amq.rabbitmq.reply-to. */
+export interface ReplyTarget {
+  deliverReply(routingKey: string, props: Uint8Array, body: Uint8Array): void;
+}
+
 /** Something whose socket output must be flushed at the end of the current batch. */
 export interface Flushable {
   flush(): void;
@@ -65,6 +70,8 @@ export class Broker implements ShardEvents {
   private pool!: ShardPool;
   private readonly channels = new Map<number, ChannelEndpoint>();
   private readonly consumers = new Map<number, ConsumerRecord>();
+  /** Direct reply-to names → the channel that consumes its replies. */
+  readonly replyTargets = new Map<string, ReplyTarget>();
   private readonly dirty = new Set<Flushable>();
   private flushScheduled = false;
   private nextQueueId = 1;

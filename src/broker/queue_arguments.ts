@@ -40,8 +40,12 @@ export function assertArgumentsEquivalent(current: FieldTable, received: FieldTa
     const b = received[key];
     if (a === undefined && b === undefined) continue;
     if (a !== undefined && b !== undefined && sameValue(a, b)) continue;
-    const got = b === undefined ? "none" : `the value '${describe(b)}'`;
-    const had = a === undefined ? "none" : `the value '${describe(a)}'`;
+    // RabbitMQ's rabbit_misc:assert_args_equivalence quotes bare values when both sides are
+    // present ("received '20' but current is '10'") and says "the value '10' of type 'byte'" only
+    // against "none". Decoded tables keep no wire type, so that case names the value alone.
+    const both = a !== undefined && b !== undefined;
+    const got = b === undefined ? "none" : both ? `'${describe(b)}'` : `the value '${describe(b)}'`;
+    const had = a === undefined ? "none" : both ? `'${describe(a)}'` : `the value '${describe(a)}'`;
     throw new AmqpError(ReplyCode.preconditionFailed, `inequivalent arg '${key}' for ${what}: received ${got} but current is ${had}`, classId, methodId);
   }
 }

@@ -18,7 +18,7 @@ import {
 } from "./record_encoder.ts";
 import { IDS_PER_RECORD_MAX, PAYLOAD_MAX_BYTES, QUEUES_PER_MESSAGE_MAX, RecordType } from "./record_format.ts";
 import { replayDirectory } from "./replay.ts";
-import type { ReplaySink } from "./replay.ts";
+import type { ReplayedJournal, ReplaySink } from "./replay.ts";
 import { Segment } from "./segment.ts";
 import { compactSegment } from "./segment_compactor.ts";
 
@@ -143,9 +143,16 @@ export class Journal {
    * sink, in msgId order per queue. Must be called once, before any append.
    */
   replay(sink: ReplaySink): ReplayResult {
-    if (this.replayed) throw new Error("journal: replay() called twice");
+    if (this.replayed || this.closing) throw new Error("journal: replay() must be called once, on an open journal");
     const started_ms = performance.now();
-    const state = replayDirectory(this.dir, this.index, this.codec, this.skip_damaged, sink);
+    let state: ReplayedJournal;
+    try {
+      state = replayDirectory(this.dir, this.index, this.codec, this.skip_damaged, sink);
+    } catch (err) {
+      this.closing = true; // unusable: release the directory descriptor now
+      fs.closeSync(this.dir_fd);
+      throw err;
+    }
     this.segments = state.segments;
     this.newest_segment_num = state.newest_segment_num;
     this.last_seq = state.last_seq;

@@ -41,6 +41,10 @@ function jsonReplacer(_key, value) {
 /** What an amqplib error tells a user: the reply code and the message that carries the reply text. */
 export function describeError(err) {
   if (err === null || err === undefined) return null;
+  // ch.get rejects with the channel.close frame itself rather than an Error.
+  if (err.fields !== undefined && err.fields.replyCode !== undefined) {
+    return { code: err.fields.replyCode, message: err.fields.replyText, classId: err.fields.classId, methodId: err.fields.methodId };
+  }
   return { code: err.code ?? null, message: String(err.message ?? err), classId: err.classId ?? null, methodId: err.methodId ?? null };
 }
 

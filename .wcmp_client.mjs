@@ -1,0 +1,10 @@
+import amqp from "amqplib";
+const c = await amqp.connect("amqp://guest:guest@127.0.0.1:5673/wcmp");
+const ch = await c.createConfirmChannel();
+await ch.prefetch(5);
+for (let i = 0; i < 4; i++) ch.publish("app.x", "a.b", Buffer.from("hi" + i));
+await ch.waitForConfirms();
+await ch.consume("app.q1", () => {}, { noAck: false, consumerTag: "ctag1" });
+console.log("ready");
+await new Promise((r) => setTimeout(r, 60000));
+await c.close();
