@@ -127,11 +127,15 @@ export class RecordReceiver {
    * @param onRecord called for every record, in order.
    * @param onBatchEnd called after each batch, once the ring head is released: the place to flush
    *   whatever the batch produced (socket writes, replies) in one go.
+   * @param gate consulted after each batch: a promise means "take no more records until it
+   *   settles" (a shard whose journal is behind stops reading, so the ring fills and the acceptor
+   *   stops reading the sockets that feed it: back-pressure instead of unbounded memory).
    */
   constructor(
     sab: SharedArrayBuffer,
     private readonly onRecord: RecordHandler,
     private readonly onBatchEnd: () => void,
+    private readonly gate: () => Promise<void> | null = () => null,
   ) {
     this.ring = new RingReader(sab);
   }
@@ -148,7 +152,9 @@ export class RecordReceiver {
       }
       this.ring.release();
       if (handled > 0) this.onBatchEnd();
-      if (handled === BATCH_RECORDS) await new Promise<void>((resolve) => setImmediate(resolve));
+      const closed = this.gate();
+      if (closed !== null) await closed;
+      else if (handled === BATCH_RECORDS) await new Promise<void>((resolve) => setImmediate(resolve));
       else if (!this.stopped) await this.ring.waitForData();
     }
   }

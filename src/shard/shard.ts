@@ -36,6 +36,12 @@ interface Waiter {
   readonly seq: number;
 }
 
+/**
+ * Journal bytes appended but not yet written past which the shard stops taking records from the
+ * acceptor until the journal catches up to half of it: the disk sets the pace, memory stays bounded.
+ */
+const JOURNAL_BACKLOG_BYTES = 64 * 1024 * 1024;
+
 /** Deliveries written per queue per batch before moving on, so one busy queue can't starve others. */
 const DELIVERIES_PER_QUEUE_PER_BATCH = 2048;
 
@@ -62,6 +68,7 @@ export class Shard {
   private readonly cur = new RecordCursor();
   private readonly out: OutRecord;
   private readonly dropped: QueueEntry[] = [];
+  private reopenInflow: (() => void) | null = null;
 
   constructor(
     private readonly sender: RecordSender,
@@ -74,6 +81,10 @@ export class Shard {
       journal.onDurable = () => {
         this.releaseWaiters();
         this.sender.flush();
+        if (this.reopenInflow !== null && journal.pending_bytes <= JOURNAL_BACKLOG_BYTES / 2) {
+          this.reopenInflow();
+          this.reopenInflow = null;
+        }
       };
     }
   }
@@ -108,6 +119,12 @@ export class Shard {
       case ToShard.stats: return this.stats(c.u32());
       default: throw new Error(`shard: unknown record type ${type}`);
     }
+  }
+
+  /** The receiver's gate: closed while the journal has more than JOURNAL_BACKLOG_BYTES to write. */
+  inflowGate(): Promise<void> | null {
+    if (this.journal === null || this.journal.pending_bytes <= JOURNAL_BACKLOG_BYTES) return null;
+    return new Promise<void>((resolve) => (this.reopenInflow = resolve));
   }
 
   /** End of an inbound batch (or the outbound ring drained): deliver, confirm, publish. */

@@ -35,6 +35,7 @@ self.onmessage = (event: MessageEvent<ShardInit>) => {
       init.toShard,
       (u8, view, offset, length) => shard.onRecord(u8, view, offset, length),
       () => shard.onBatchEnd(),
+      () => shard.inflowGate(),
     );
     void receiver.run();
     self.postMessage({ ready: true, index: init.index, recovered: messages, elapsed_ms } satisfies ShardReady);
