@@ -1,7 +1,10 @@
 // `bun run server`: parse flags, start the shard pool (recovering journals), restore definitions,
-// listen for AMQP. SIGINT/SIGTERM close every client with 320 CONNECTION_FORCED and exit 0.
+// listen for AMQP, serve the management API. SIGINT/SIGTERM close every client with 320
+// CONNECTION_FORCED and exit 0.
 import { mkdirSync } from "node:fs";
 import { AmqpServer } from "./acceptor/server.ts";
+import { AdminContext } from "./admin/admin_context.ts";
+import { startManagement, type ManagementServer } from "./admin/http_api.ts";
 import { Broker } from "./broker/broker.ts";
 import { parseArgs } from "./config.ts";
 import { log } from "./log.ts";
@@ -37,6 +40,18 @@ async function main(): Promise<void> {
     heartbeat_s: config.heartbeat_s,
   });
   const port = server.listen(config.host, config.port);
+  const admin = new AdminContext(broker, server);
+  admin.listeners.push({ protocol: "amqp", host: config.host, port });
+  let management: ManagementServer | null = null;
+  if (config.mgmtPort !== 0) {
+    try {
+      management = startManagement(admin, config.mgmtHost, config.mgmtPort);
+    } catch (error) {
+      log.error(`cannot start the management API on ${config.mgmtHost}:${config.mgmtPort}: ${(error as Error).message}`);
+      process.exit(1);
+    }
+    log.info(`management API listening on ${config.mgmtHost}:${management.port}`);
+  }
   log.info(`Warren listening on ${config.host}:${port} (AMQP 0-9-1), ${config.workers} shard workers, data dir ${config.dataDir}, fsync ${config.fsync}`);
 
   let stopping = false;
@@ -44,6 +59,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: closing connections and stopping`);
+    management?.stop();
     server.shutdown();
     broker.scheduleFlush();
     // Give the close frames a moment to leave, let the shards finish their journal writes, exit.

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { Journal } from "../src/journal/journal.ts";
-import { bytes, openJournal, put, removeTempDirs, replayOnly, segmentFiles, tempDir } from "./journal_fixtures.ts";
+import { bytes, captureStderr, openJournal, put, removeTempDirs, replayOnly, segmentFiles, tempDir } from "./journal_fixtures.ts";
 
 afterEach(removeTempDirs);
 
@@ -43,6 +45,18 @@ describe("journal replay", () => {
     await journal.close();
     const { sink } = await replayOnly(dir);
     expect(sink.calls).toEqual([{ queue: "v\0q", msgId: fresh, text: "new", redelivered: false }]);
+  });
+
+  test("dropQueue removes every remaining message of a queue after most were acked one by one", async () => {
+    const dir = tempDir();
+    const { journal } = openJournal(dir);
+    const ids = Array.from({ length: 3000 }, (_, i) => put(journal, i % 3 === 0 ? ["v\0q", "v\0keep"] : ["v\0q"], `m${i}`));
+    journal.remove("v\0q", ids.slice(0, 2500));
+    journal.dropQueue("v\0q");
+    await journal.close();
+    const { sink } = await replayOnly(dir);
+    expect(sink.inQueue("v\0q")).toEqual([]);
+    expect(sink.inQueue("v\0keep").map((c) => c.msgId)).toEqual(ids.filter((_, i) => i % 3 === 0));
   });
 
   test("msgIds of journaled messages are never reused, even after every segment holding one was deleted", async () => {
@@ -134,6 +148,21 @@ describe("journal API guards", () => {
     expect(() => journal.remove("v\0q", [])).toThrow(/empty/);
     await journal.close();
     expect(() => journal.nextMsgId()).toThrow(/closed/);
+  });
+});
+
+describe("journal write failure", () => {
+  test("a failed write rejects flush, reports once on stderr, and refuses further appends", async () => {
+    const dir = tempDir();
+    const { journal } = openJournal(dir);
+    fs.mkdirSync(path.join(dir, "0000000001.seg")); // the segment file cannot be created
+    put(journal, ["v\0q"], "lost");
+    const { value: error, lines } = await captureStderr(() => journal.flush().catch((err: unknown) => err));
+    expect((error as Error).message).toContain("0000000001.seg");
+    expect(lines.length).toBe(1);
+    expect(lines[0]).toStartWith("[error] journal:");
+    expect(() => put(journal, ["v\0q"], "more")).toThrow(error as Error);
+    await journal.close().catch(() => {});
   });
 });
 

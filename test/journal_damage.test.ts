@@ -10,11 +10,18 @@ const SEGMENT_BYTES = 4096;
 /** Record size of a 100-byte message to one "v\0q" queue: header 17 + id 8 + count 2 + name 2+3+1 + length 4 + payload. */
 const RECORD_BYTES = 17 + 8 + 2 + 6 + 4 + 100;
 
-/** A journal of `count` 100-byte messages m0, m1, ... to one queue, closed. */
-async function writeMessages(count: number): Promise<string> {
+/**
+ * A journal of `count` 100-byte messages m0, m1, ... to one queue, closed. Each message is
+ * its own write (flushed alone) unless it is among the last `last_write` ones, which go
+ * out together.
+ */
+async function writeMessages(count: number, last_write = 1): Promise<string> {
   const dir = tempDir();
   const { journal } = openJournal(dir, { segment_bytes: SEGMENT_BYTES });
-  for (let i = 0; i < count; i++) put(journal, ["v\0q"], `m${i}`.padEnd(100, "."));
+  for (let i = 0; i < count; i++) {
+    put(journal, ["v\0q"], `m${i}`.padEnd(100, "."));
+    if (i < count - last_write) await journal.flush();
+  }
   await journal.close();
   return dir;
 }
@@ -61,6 +68,16 @@ describe("journal recovery from damage", () => {
     const { value } = await captureStderr(() => replayOnly(dir));
     expect(texts(value.sink.calls)).toEqual(range(0, 3));
     expect(value.result.truncatedAt?.offset).toBe(size);
+  });
+
+  test("a torn last write whose later pages reached the disk is cut at the tear", async () => {
+    const dir = await writeMessages(10, 5); // m5..m9 in one write
+    const [file] = segmentFiles(dir);
+    const m7 = 39 + 7 * RECORD_BYTES;
+    flipByte(file!, m7 + 60); // m8 and m9 are intact, but they belong to the same write
+    const { value } = await captureStderr(() => replayOnly(dir));
+    expect(texts(value.sink.calls)).toEqual(range(0, 7));
+    expect(value.result.truncatedAt).toEqual({ file: file!, offset: m7 });
   });
 
   test("a flipped byte mid-segment throws JournalCorruptError naming the file; skipDamaged skips that record", async () => {

@@ -110,23 +110,29 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
       return;
     }
     if (type === FrameType.method) {
-      if (!this.publish.idle) {
-        throw new AmqpError(ReplyCode.unexpectedFrame, this.publish.awaitingHeader
-          ? "expected content header for class 60, got non content header frame instead"
-          : "expected content body, got non content body frame instead");
-      }
+      if (!this.publish.idle) throw this.frameOutOfPlace();
       this.onMethod(decodeMethod(buf, offset, length));
     } else if (type === FrameType.header) {
-      if (!this.publish.awaitingHeader) throw new AmqpError(ReplyCode.unexpectedFrame, "expected method frame, got non method frame instead");
+      if (!this.publish.awaitingHeader) throw this.frameOutOfPlace();
       if (this.publish.header(buf, offset, length)) this.publishComplete();
     } else if (type === FrameType.body) {
-      if (this.publish.idle || this.publish.awaitingHeader) {
-        throw new AmqpError(ReplyCode.unexpectedFrame, "expected method frame, got non method frame instead");
-      }
+      if (this.publish.idle || this.publish.awaitingHeader) throw this.frameOutOfPlace();
       if (this.publish.body(buf, offset, length)) this.publishComplete();
     } else {
       throw new AmqpError(ReplyCode.frameError, `unexpected frame type ${type} on channel ${this.number}`);
     }
+  }
+
+  /**
+   * rabbit_command_assembler's 505 for a frame of the wrong kind: what it expected depends on
+   * where the publish stands, and past basic.publish it names that method (60/40).
+   */
+  private frameOutOfPlace(): AmqpError {
+    if (this.publish.idle) return new AmqpError(ReplyCode.unexpectedFrame, "expected method frame, got non method frame instead");
+    const expected = this.publish.awaitingHeader
+      ? "expected content header for class 60, got non content header frame instead"
+      : "expected content body, got non content body frame instead";
+    return new AmqpError(ReplyCode.unexpectedFrame, expected, 60, 40);
   }
 
   private hold(type: number, bytes: Uint8Array): void {
@@ -588,9 +594,10 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
 
   private txRollback(): void {
     if (this.tx === null) throw new AmqpError(ReplyCode.preconditionFailed, "channel is not transactional", 90, 30);
-    // The rolled-back acks are not applied. Their tags are spent, so rather than leave the
-    // deliveries unacknowledged forever, they are requeued (redelivered=true).
-    for (const a of this.tx.acks) this.sendSettlements(Settle.requeue, a.settled);
+    // The rolled-back acks/nacks are not applied: as in RabbitMQ, their deliveries become
+    // unacknowledged again under the same tags (the client may ack them again; a channel close
+    // requeues them). They never gave back prefetch credit, so there is none to take.
+    for (const a of this.tx.acks) this.tags.restore(a.settled);
     this.tx = { publishes: [], acks: [] };
     this.host.send(this.number, { name: "tx.rollback-ok" });
   }
@@ -646,6 +653,9 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     this.consumers.clear();
     const settled: SettledDelivery[] = [];
     this.tags.settleAll(settled);
+    // Acks/nacks of an uncommitted transaction never took effect: those deliveries are still
+    // unacknowledged (their tags were only spent), so they are requeued like the rest.
+    if (this.tx !== null) for (const a of this.tx.acks) settled.push(...a.settled);
     this.sendSettlements(Settle.requeue, settled);
     this.tx = null;
     this.confirms = null;

@@ -11,7 +11,7 @@ import { FrameType, PROTOCOL_HEADER } from "../protocol/constants.ts";
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import { FrameParser, type FrameSink } from "../protocol/frame_parser.ts";
 import type { Method, MethodOf } from "../protocol/methods.ts";
-import { decodeMethod } from "../protocol/methods.ts";
+import { decodeMethod, methodIds } from "../protocol/methods.ts";
 import type { FieldTable } from "../protocol/table.ts";
 import { FrameWriter } from "../protocol/writer.ts";
 import { parseCredentials } from "./auth_mechanisms.ts";
@@ -33,6 +33,17 @@ const CLOSE_OK_TIMEOUT_MS = 3_000;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 type State = "header" | "start-ok" | "tune-ok" | "open" | "opened" | "closing" | "closed";
+
+/** RabbitMQ's names for these states, as its error texts show them. */
+const RABBIT_STATE_NAMES: Record<State, string> = {
+  header: "pre_init",
+  "start-ok": "starting",
+  "tune-ok": "tuning",
+  open: "opening",
+  opened: "running",
+  closing: "closing",
+  closed: "closed",
+};
 
 let nextConnectionId = 1;
 
@@ -96,10 +107,15 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
   onData(chunk: Uint8Array): void {
     this.lastReceived_ms = Date.now();
     if (this.state === "closed") return;
+    if (this.parser.dead) return; // after a framing error nothing more can be read in step
     try {
       this.parser.push(chunk);
     } catch (error) {
+      // Only the parser's own framing errors get here (onFrame handles the rest): the stream is
+      // out of step, so no close-ok could be recognised. As rabbit_reader does for a fatal frame
+      // error, end the socket right after connection.close is written instead of waiting.
       this.fail(error);
+      this.finish();
     }
   }
 
@@ -229,9 +245,21 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
   }
 
   onFrame(type: number, channel: number, buf: Uint8Array, offset: number, length: number): void {
+    // An error in a well-formed frame is handled here rather than thrown into the parser: the
+    // stream is still in step, so the parser must go on and find the client's close-ok (as
+    // rabbit_reader keeps reading in its closing state). Only framing errors stop the parser.
+    try {
+      this.dispatch(type, channel, buf, offset, length);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private dispatch(type: number, channel: number, buf: Uint8Array, offset: number, length: number): void {
     if (this.state === "closed") return;
     if (type === FrameType.heartbeat) {
-      if (channel !== 0) throw new AmqpError(ReplyCode.frameError, `heartbeat frame on channel ${channel}`);
+      // rabbit_reader: a heartbeat on a channel other than 0 is an unexpected frame.
+      if (channel !== 0) throw new AmqpError(ReplyCode.unexpectedFrame, `type ${type}, all octets = <<>>`);
       return;
     }
     if (channel === 0) {
@@ -243,15 +271,20 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
     if (this.state !== "opened") throw new AmqpError(ReplyCode.channelError, `frame on channel ${channel} before the connection is open`);
     const ch = this.channels.get(channel);
     if (ch === undefined) {
+      // As in RabbitMQ, a content frame for a channel not open fails in the command assembler
+      // (505) before the channel could complain that it was not opened (504).
       if (type === FrameType.method) this.openChannel(channel, decodeMethod(buf, offset, length));
-      else throw new AmqpError(ReplyCode.channelError, `expected 'channel.open' on channel ${channel}`);
+      else throw new AmqpError(ReplyCode.unexpectedFrame, "expected method frame, got non method frame instead");
       return;
     }
     this.guard(ch, () => ch.onFrame(type, buf, offset, length));
   }
 
   private openChannel(number: number, m: Method): void {
-    if (m.name !== "channel.open") throw new AmqpError(ReplyCode.channelError, `expected 'channel.open' on channel ${number}`);
+    if (m.name !== "channel.open") {
+      const { classId, methodId } = methodIds(m.name);
+      throw new AmqpError(ReplyCode.channelError, `expected 'channel.open' on channel ${number}`, classId, methodId);
+    }
     if (number > this.channelMax) {
       throw new AmqpError(ReplyCode.notAllowed, `channel ${number} is higher than the negotiated channel_max ${this.channelMax}`, 20, 10);
     }
@@ -305,16 +338,22 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
       case "connection.unblocked":
         return;
       default:
-        throw new AmqpError(ReplyCode.commandInvalid, `method ${m.name} is not valid on channel 0`);
+        throw this.unexpectedMethod(m);
     }
   }
 
-  private expect(state: State, what: string): void {
-    if (this.state !== state) throw new AmqpError(ReplyCode.commandInvalid, `unexpected ${what} in handshake state '${this.state}'`);
+  private expect(state: State, m: Method): void {
+    if (this.state !== state) throw this.unexpectedMethod(m);
+  }
+
+  /** rabbit_reader's answer to a method channel 0 does not take in its state: 504 with the method's ids. */
+  private unexpectedMethod(m: Method): AmqpError {
+    const { classId, methodId } = methodIds(m.name);
+    return new AmqpError(ReplyCode.channelError, `unexpected method in connection state ${RABBIT_STATE_NAMES[this.state]}`, classId, methodId);
   }
 
   private startOk(m: MethodOf<"connection.start-ok">): void {
-    this.expect("start-ok", "connection.start-ok");
+    this.expect("start-ok", m);
     this.clientProperties = m.clientProperties;
     const caps = m.clientProperties["capabilities"];
     if (caps !== null && typeof caps === "object" && !Array.isArray(caps) && !(caps instanceof Uint8Array) && !(caps instanceof Date)) {
@@ -341,25 +380,27 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
   }
 
   private tuneOk(m: MethodOf<"connection.tune-ok">): void {
-    this.expect("tune-ok", "connection.tune-ok");
+    this.expect("tune-ok", m);
     if (m.frameMax !== 0 && m.frameMax < 4096) {
       throw new AmqpError(ReplyCode.notAllowed, `negotiated frame_max = ${m.frameMax} is lower than the minimum allowed value (4096)`, 10, 31);
     }
-    if (m.frameMax > this.limits.frameMax_bytes) {
+    // As in RabbitMQ, 0 ("no limit") exceeds the limit the server offered, and it always offers one.
+    if (m.frameMax === 0 || m.frameMax > this.limits.frameMax_bytes) {
       throw new AmqpError(ReplyCode.notAllowed, `negotiated frame_max = ${m.frameMax} is higher than the maximum allowed value (${this.limits.frameMax_bytes})`, 10, 31);
     }
-    if (m.channelMax > this.limits.channelMax) {
-      throw new AmqpError(ReplyCode.notAllowed, `negotiated channel_max = ${m.channelMax} is higher than the maximum allowed value (${this.limits.channelMax})`, 10, 31);
+    if (m.channelMax === 0 || m.channelMax > this.limits.channelMax) {
+      const asked = m.channelMax === 0 ? "0 (no limit)" : String(m.channelMax);
+      throw new AmqpError(ReplyCode.notAllowed, `negotiated channel_max = ${asked} is higher than the maximum allowed value (${this.limits.channelMax})`, 10, 31);
     }
-    this.frameMax = m.frameMax === 0 ? this.limits.frameMax_bytes : m.frameMax;
-    this.channelMax = m.channelMax === 0 ? this.limits.channelMax : m.channelMax;
+    this.frameMax = m.frameMax;
+    this.channelMax = m.channelMax;
     this.heartbeat_s = m.heartbeat;
     this.parser.frameMax = this.frameMax;
     this.state = "open";
   }
 
   private open(m: MethodOf<"connection.open">): void {
-    this.expect("open", "connection.open");
+    this.expect("open", m);
     const vhost = this.broker.vhost(m.virtualHost);
     if (vhost === undefined) throw new AmqpError(ReplyCode.notAllowed, `vhost ${m.virtualHost} not found`, 10, 40);
     if (!this.broker.canAccessVhost(this.user, vhost.name)) {
@@ -376,6 +417,9 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
   /** A connection-level error (or a bug): connection.close with its code, or drop the socket. */
   private fail(error: unknown): void {
     if (error instanceof AmqpError) {
+      // After connection.close only close-ok counts; RabbitMQ drops whatever else the client
+      // still had in flight, so its errors are no news.
+      if (this.state === "closing" || this.state === "closed") return;
       log.warn(`closing connection ${this.peer}: ${error.code} ${error.replyText}`);
       if (this.state === "header") {
         this.socket.end();

@@ -10,6 +10,8 @@ const LIVE = 1;
 const COUNTED = 2;
 
 export interface SettledDelivery {
+  /** The channel's delivery tag it had (restore puts it back under the same tag). */
+  tag: number;
   shard: number;
   deliveryId: number;
   counted: boolean;
@@ -74,9 +76,35 @@ export class DeliveryTags {
 
   private take(tag: number, out: SettledDelivery[]): void {
     const i = tag - this.base;
-    out.push({ shard: this.shards[i]!, deliveryId: this.ids[i]!, counted: (this.flags[i]! & COUNTED) !== 0 });
+    out.push({ tag, shard: this.shards[i]!, deliveryId: this.ids[i]!, counted: (this.flags[i]! & COUNTED) !== 0 });
     this.flags[i] = 0;
     this.live--;
+  }
+
+  /**
+   * Makes settled deliveries outstanding again under their old tags: tx.rollback, where RabbitMQ
+   * puts a transaction's acks back among the channel's unacked deliveries (acking them later works).
+   */
+  restore(entries: readonly SettledDelivery[]): void {
+    for (const e of entries) {
+      if (e.tag < this.base) this.growFront(this.base - e.tag);
+      const i = e.tag - this.base;
+      this.flags[i] = LIVE | (e.counted ? COUNTED : 0);
+      this.shards[i] = e.shard;
+      this.ids[i] = e.deliveryId;
+      this.live++;
+    }
+  }
+
+  /** Moves base back by `by` tags (compaction may have dropped them), shifting the entries up. */
+  private growFront(by: number): void {
+    const span = this.next - this.base;
+    this.ensure(this.next - 1 + by);
+    this.flags.copyWithin(by, 0, span);
+    this.shards.copyWithin(by, 0, span);
+    this.ids.copyWithin(by, 0, span);
+    this.flags.fill(0, 0, by);
+    this.base -= by;
   }
 
   /** Drops the settled prefix so the arrays stay as small as the unsettled window. */

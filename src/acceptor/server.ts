@@ -10,6 +10,8 @@ const HEARTBEAT_TICK_MS = 1000;
 
 export class AmqpServer {
   readonly connections = new Set<Connection>();
+  /** RabbitMQ's connection names, "client:port -> server:port", fixed when the socket is accepted. */
+  private readonly names = new WeakMap<Connection, string>();
   private listener: TCPSocketListener<Connection> | null = null;
   private ticker: ReturnType<typeof setInterval> | null = null;
 
@@ -32,6 +34,7 @@ export class AmqpServer {
             (c) => server.connections.delete(c));
           socket.data = connection;
           server.connections.add(connection);
+          server.names.set(connection, `${peer} -> ${socket.localAddress}:${socket.localPort}`);
         },
         data(socket, chunk) {
           socket.data.onData(chunk);
@@ -60,6 +63,11 @@ export class AmqpServer {
     this.listener?.stop(false);
     const error = new AmqpError(ReplyCode.connectionForced, "broker forced connection closure with reason 'shutdown'");
     for (const c of this.connections) c.closeWith(error);
+  }
+
+  /** The name the management API and rabbitmqctl show for a connection. */
+  connectionName(connection: Connection): string {
+    return this.names.get(connection) ?? connection.peer;
   }
 
   /** Connections of a vhost (for deletion of the vhost, and admin listings). */

@@ -3,11 +3,12 @@
 // AmqpError; the channel turns that into a close.
 import { Broker } from "../broker/broker.ts";
 import { generatedName, resourceName } from "../broker/names.ts";
-import { assertArgumentsEquivalent, queueLimits } from "../broker/queue_arguments.ts";
+import { assertArgumentsEquivalent, inequivalentArgument, queueLimits } from "../broker/queue_arguments.ts";
 import type { QueueRecord } from "../broker/queue_record.ts";
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import type { MethodOf } from "../protocol/methods.ts";
-import { alternateExchangeOf, isExchangeType } from "../routing/exchange.ts";
+import { bindingRecord, type BindingDef } from "../routing/binding.ts";
+import { isExchangeType } from "../routing/exchange.ts";
 import type { PermissionKind } from "../broker/users.ts";
 import type { ChannelHost } from "./channel_host.ts";
 
@@ -44,7 +45,8 @@ export function declareExchange(host: ChannelHost, m: MethodOf<"exchange.declare
   const vhost = host.vhost;
   const what = resourceName("exchange", m.exchange, vhost.name);
   if (m.passive) {
-    if (m.exchange === "") return; // the default exchange always exists
+    // RabbitMQ refuses even a passive declare of the default exchange (check_not_default_exchange).
+    if (m.exchange === "") throw new AmqpError(ReplyCode.accessRefused, DEFAULT_EXCHANGE_REFUSED, 40, 10);
     if (vhost.routes.exchange(m.exchange) === undefined) throw noExchange(vhost.name, m.exchange, 40, 10);
     return;
   }
@@ -69,16 +71,18 @@ export function declareExchange(host: ChannelHost, m: MethodOf<"exchange.declare
   if (existing.durable !== m.durable) throw inequivalent("durable", what, m.durable, existing.durable, 40, 10);
   if (existing.autoDelete !== m.autoDelete) throw inequivalent("auto_delete", what, m.autoDelete, existing.autoDelete, 40, 10);
   if (existing.internal !== m.internal) throw inequivalent("internal", what, m.internal, existing.internal, 40, 10);
+  // Compared both ways, as rabbit_exchange:assert_args_equivalence does: a redeclare without the
+  // alternate exchange the exchange has is as inequivalent as one naming another.
   const ae = m.arguments["alternate-exchange"];
-  if (ae !== undefined && alternateExchangeOf(existing) !== ae) {
-    throw inequivalent("alternate-exchange", what, ae, alternateExchangeOf(existing) ?? "none", 40, 10);
-  }
+  const currentAe = existing.arguments["alternate-exchange"];
+  if (ae !== currentAe) throw inequivalentArgument("alternate-exchange", what, currentAe, ae, 40, 10);
 }
 
 export function deleteExchange(host: ChannelHost, m: MethodOf<"exchange.delete">): void {
   const vhost = host.vhost;
   if (m.exchange === "") throw new AmqpError(ReplyCode.accessRefused, DEFAULT_EXCHANGE_REFUSED, 40, 20);
-  if (m.exchange.startsWith("amq.") && vhost.routes.exchange(m.exchange) !== undefined) {
+  // Any amq.* name, existing or not: RabbitMQ's check_exchange_deletion looks only at the prefix.
+  if (m.exchange.startsWith("amq.")) {
     throw new AmqpError(ReplyCode.accessRefused, `deletion of system ${resourceName("exchange", m.exchange, vhost.name)} not allowed`, 40, 20);
   }
   checkPermission(host, "configure", "exchange", m.exchange, 40, 20);
@@ -91,25 +95,50 @@ export function deleteExchange(host: ChannelHost, m: MethodOf<"exchange.delete">
   host.broker.definitionsChanged(vhost, existing.durable);
 }
 
-function checkExchangeBindable(host: ChannelHost, name: string, classId: number, methodId: number): void {
-  if (name === "") throw new AmqpError(ReplyCode.accessRefused, DEFAULT_EXCHANGE_REFUSED, classId, methodId);
-  if (host.vhost.routes.exchange(name) === undefined) throw noExchange(host.vhost.name, name, classId, methodId);
+// Bindings follow rabbit_channel:binding_action's order: write permission on the destination, the
+// default exchange refused at either end, read permission on the source, then existence (source
+// before destination, as rabbit_binding reports resources_missing), and last the exclusive lock of
+// a destination queue. RabbitMQ 3.x unbinds idempotently: a missing source, destination or binding
+// is unbind-ok, and a queue locked by another connection refuses only a binding that exists.
+
+function checkBindingEnds(host: ChannelHost, source: string, destination: string, kind: "queue" | "exchange", classId: number, methodId: number): void {
+  checkPermission(host, "write", kind, destination, classId, methodId);
+  if ((kind === "exchange" && destination === "") || source === "") {
+    throw new AmqpError(ReplyCode.accessRefused, DEFAULT_EXCHANGE_REFUSED, classId, methodId);
+  }
+  checkPermission(host, "read", "exchange", source, classId, methodId);
+}
+
+/** The 404 for the first missing end of a binding, or null when both exist. */
+function missingEnd(host: ChannelHost, source: string, destination: string, kind: "queue" | "exchange", classId: number, methodId: number): AmqpError | null {
+  const vhost = host.vhost;
+  if (vhost.routes.exchange(source) === undefined) return noExchange(vhost.name, source, classId, methodId);
+  if (kind === "exchange" && vhost.routes.exchange(destination) === undefined) return noExchange(vhost.name, destination, classId, methodId);
+  if (kind === "queue" && !vhost.queues.has(destination)) return Broker.noQueue(vhost.name, destination, classId, methodId);
+  return null;
+}
+
+/** Adds the binding; the routing table's own refusals (a headers x-match) are charged to this method. */
+function addBinding(host: ChannelHost, def: BindingDef, classId: number, methodId: number): void {
+  try {
+    host.vhost.routes.bind(def);
+  } catch (error) {
+    if (error instanceof AmqpError && error.classId === 0) throw new AmqpError(error.code, error.detail, classId, methodId);
+    throw error;
+  }
 }
 
 export function bindExchange(host: ChannelHost, m: MethodOf<"exchange.bind">): void {
-  checkExchangeBindable(host, m.destination, 40, 30);
-  checkExchangeBindable(host, m.source, 40, 30);
-  checkPermission(host, "write", "exchange", m.destination, 40, 30);
-  checkPermission(host, "read", "exchange", m.source, 40, 30);
-  host.vhost.routes.bind({ source: m.source, destination: m.destination, destinationKind: "exchange", routingKey: m.routingKey, arguments: m.arguments });
+  checkBindingEnds(host, m.source, m.destination, "exchange", 40, 30);
+  const missing = missingEnd(host, m.source, m.destination, "exchange", 40, 30);
+  if (missing !== null) throw missing;
+  addBinding(host, { source: m.source, destination: m.destination, destinationKind: "exchange", routingKey: m.routingKey, arguments: m.arguments }, 40, 30);
   host.broker.definitionsChanged(host.vhost, true);
 }
 
 export function unbindExchange(host: ChannelHost, m: MethodOf<"exchange.unbind">): void {
-  checkExchangeBindable(host, m.destination, 40, 40);
-  checkExchangeBindable(host, m.source, 40, 40);
-  checkPermission(host, "write", "exchange", m.destination, 40, 40);
-  checkPermission(host, "read", "exchange", m.source, 40, 40);
+  checkBindingEnds(host, m.source, m.destination, "exchange", 40, 40);
+  if (missingEnd(host, m.source, m.destination, "exchange", 40, 40) !== null) return;
   host.vhost.routes.unbind({ source: m.source, destination: m.destination, destinationKind: "exchange", routingKey: m.routingKey, arguments: m.arguments });
   host.broker.definitionsChanged(host.vhost, true);
 }
@@ -136,16 +165,17 @@ export function usableQueue(host: ChannelHost, name: string, classId: number, me
 
 export function declareQueue(host: ChannelHost, m: MethodOf<"queue.declare">): { queue: QueueRecord; created: boolean } {
   const vhost = host.vhost;
+  if (m.passive) {
+    // A passive declare never generates a name: "" is looked up as is ("no queue ''", as RabbitMQ).
+    if (!vhost.queues.has(m.queue)) throw Broker.noQueue(vhost.name, m.queue, 50, 10);
+    return { queue: usableQueue(host, m.queue, 50, 10), created: false };
+  }
   const name = m.queue === "" ? generatedName("amq.gen-") : m.queue;
   const existing = vhost.queues.get(name);
-  if (m.passive) {
-    if (existing === undefined) throw Broker.noQueue(vhost.name, name, 50, 10);
-    return { queue: usableQueue(host, name, 50, 10), created: false };
-  }
   checkPermission(host, "configure", "queue", name, 50, 10);
   if (existing === undefined) {
     if (name.startsWith("amq.") && m.queue !== "") throw reservedName("queue", name, 50, 10);
-    queueLimits(m.arguments); // validates before anything is created
+    queueLimits(m.arguments, { what: resourceName("queue", name, vhost.name), classId: 50, methodId: 10 }); // validates before anything is created
     const queue = host.broker.createQueue(vhost, name, m.durable, m.autoDelete, m.exclusive ? host : null, m.arguments);
     if (m.exclusive) host.ownQueue(queue);
     host.broker.definitionsChanged(vhost, m.durable);
@@ -171,26 +201,35 @@ export function queueForDelete(host: ChannelHost, name: string, ifUnused: boolea
   return queue;
 }
 
-function queueBinding(host: ChannelHost, queueName: string, exchange: string, routingKey: string, lastQueue: string, methodId: number) {
-  const name = queueName === "" ? lastQueue : queueName;
+/** The binding a queue.bind / queue.unbind names, with RabbitMQ's empty-name shortcuts applied. */
+function queueBindingDef(m: MethodOf<"queue.bind"> | MethodOf<"queue.unbind">, lastQueue: string, methodId: number): BindingDef {
+  const name = m.queue === "" ? lastQueue : m.queue;
   if (name === "") throw new AmqpError(ReplyCode.notFound, "no previously declared queue", 50, methodId);
-  const queue = usableQueue(host, name, 50, methodId);
-  checkExchangeBindable(host, exchange, 50, methodId);
-  checkPermission(host, "write", "queue", name, 50, methodId);
-  checkPermission(host, "read", "exchange", exchange, 50, methodId);
   // An empty queue name with an empty routing key binds with the queue's name (RabbitMQ's shortcut).
-  const key = queueName === "" && routingKey === "" ? name : routingKey;
-  return { queue, key };
+  const key = m.queue === "" && m.routingKey === "" ? name : m.routingKey;
+  return { source: m.exchange, destination: name, destinationKind: "queue", routingKey: key, arguments: m.arguments };
 }
 
 export function bindQueue(host: ChannelHost, m: MethodOf<"queue.bind">, lastQueue: string): void {
-  const { queue, key } = queueBinding(host, m.queue, m.exchange, m.routingKey, lastQueue, 20);
-  host.vhost.routes.bind({ source: m.exchange, destination: queue.name, destinationKind: "queue", routingKey: key, arguments: m.arguments });
+  const def = queueBindingDef(m, lastQueue, 20);
+  checkBindingEnds(host, def.source, def.destination, "queue", 50, 20);
+  const missing = missingEnd(host, def.source, def.destination, "queue", 50, 20);
+  if (missing !== null) throw missing;
+  const queue = usableQueue(host, def.destination, 50, 20);
+  addBinding(host, def, 50, 20);
   host.broker.definitionsChanged(host.vhost, queue.durable);
 }
 
 export function unbindQueue(host: ChannelHost, m: MethodOf<"queue.unbind">, lastQueue: string): void {
-  const { queue, key } = queueBinding(host, m.queue, m.exchange, m.routingKey, lastQueue, 50);
-  host.vhost.routes.unbind({ source: m.exchange, destination: queue.name, destinationKind: "queue", routingKey: key, arguments: m.arguments });
+  const def = queueBindingDef(m, lastQueue, 50);
+  checkBindingEnds(host, def.source, def.destination, "queue", 50, 50);
+  if (missingEnd(host, def.source, def.destination, "queue", 50, 50) !== null) return;
+  const queue = host.vhost.queues.get(def.destination)!;
+  if (queue.owner !== null && queue.owner.id !== host.id) {
+    const identity = bindingRecord(def).identity;
+    if (host.vhost.routes.bindingsOfQueue(queue.name).some((b) => bindingRecord(b).identity === identity)) throw Broker.lockedQueue(queue, 50, 50);
+    return;
+  }
+  host.vhost.routes.unbind(def);
   host.broker.definitionsChanged(host.vhost, queue.durable);
 }

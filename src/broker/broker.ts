@@ -399,6 +399,58 @@ export class Broker implements ShardEvents {
     }
   }
 
+  // --- administration (management API, rabbitmqctl verbs) ------------------------------------
+
+  /**
+   * Deletes a vhost: its queues with their messages, its exchanges and bindings (they live in the
+   * Vhost object), and every permission on it. The caller closes the vhost's connections first.
+   * Resolves once every queue's shard has dropped the queue; false when there was no such vhost.
+   */
+  async deleteVhost(name: string): Promise<boolean> {
+    const vhost = this.vhosts.get(name);
+    if (vhost === undefined) return false;
+    // Queues first: deleteQueue looks the vhost up.
+    const gone = [...vhost.queues.values()].map((queue) => new Promise<void>((resolve) => this.deleteQueue(queue, false, () => resolve())));
+    this.vhosts.delete(name);
+    this.users.forgetVhost(name);
+    this.definitionsChanged(vhost, true);
+    await Promise.all(gone);
+    return true;
+  }
+
+  /** Publishes a transient message with empty properties straight to one queue, unconfirmed. */
+  publishToQueue(queue: QueueRecord, body: Uint8Array): void {
+    const link = this.pool.links[queue.shard]!;
+    const r = link.record.reset().u8v(ToShard.publish).u8v(0).u32(0).f64(0);
+    const blobLengthAt = r.length;
+    r.u32(0);
+    const blobAt = r.length;
+    const noProperties = new Uint8Array(2); // property flags 0: no properties
+    r.str8("").str8(queue.name).u32(noProperties.length).bytes(noProperties, 0, noProperties.length).bytes(body, 0, body.length);
+    r.view.setUint32(blobLengthAt, r.length - blobAt);
+    r.u16(1).u32(queue.id);
+    link.send();
+    this.scheduleFlush();
+  }
+
+  /** basic.get with no-ack on behalf of the broker itself: the body, or null when the queue is empty. */
+  getFromQueue(queue: QueueRecord, done: (body: Uint8Array | null) => void): void {
+    const link = this.pool.links[queue.shard]!;
+    const reqId = link.expectReply((c) => {
+      if (c.u8v() === 0) return done(null);
+      c.f64(); // delivery id (none for no-ack)
+      c.u8v(); // redelivered
+      c.u32(); // remaining
+      c.str8(); // exchange
+      c.str8(); // routing key
+      c.view8(c.u32()); // properties
+      done(c.view8(c.end - c.pos).slice());
+    });
+    link.record.reset().u8v(ToShard.get).u32(queue.id).u32(reqId).u8v(1);
+    link.send();
+    this.scheduleFlush();
+  }
+
   // --- consumers -----------------------------------------------------------------------------
 
   addConsumer(consumer: ConsumerRecord, creditSlot: number, prefetch: number, priority: number): void {

@@ -5,6 +5,8 @@ export class BatchChunk {
   readonly bytes: Uint8Array;
   readonly view: DataView;
   used = 0;
+  /** Offset of the record that begins the latest write started in this chunk, or -1. */
+  write_start = -1;
 
   constructor(size_bytes: number) {
     this.bytes = new Uint8Array(size_bytes);
@@ -62,9 +64,11 @@ export class BatchBuffer {
   reserve(segment: Segment, file_offset: number, size_bytes: number, seq: number): BatchChunk {
     const batch = (this.pending ??= { writes: [], chunks: [], last_seq: 0, size_bytes: 0 });
     let write = batch.writes.at(-1);
+    let starts_write = false;
     if (write === undefined || write.segment !== segment) {
       write = { segment, file_offset, parts: [], size_bytes: 0 };
       batch.writes.push(write);
+      starts_write = true;
     }
     if (write.file_offset + write.size_bytes !== file_offset) {
       throw new Error(`journal: append to ${segment.path} at ${file_offset} is not contiguous`);
@@ -74,6 +78,7 @@ export class BatchBuffer {
       chunk = this.newChunk(size_bytes);
       batch.chunks.push(chunk);
     }
+    if (starts_write) chunk.write_start = chunk.used;
     const part = write.parts.at(-1);
     if (part !== undefined && part.chunk === chunk && part.end === chunk.used) {
       part.end += size_bytes;
@@ -102,6 +107,7 @@ export class BatchBuffer {
     for (const chunk of batch.chunks) {
       if (chunk.bytes.length !== BatchBuffer.CHUNK_BYTES || this.pool.length >= BatchBuffer.POOL_MAX_CHUNKS) continue;
       chunk.used = 0;
+      chunk.write_start = -1;
       this.pool.push(chunk);
     }
   }

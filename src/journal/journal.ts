@@ -1,9 +1,8 @@
 import * as fs from "node:fs";
 import { BatchBuffer } from "./batch_buffer.ts";
 import type { BatchChunk } from "./batch_buffer.ts";
-import { closeFile, fsyncDirectory, unlinkFile } from "./file_io.ts";
 import { GroupCommitter } from "./group_commit.ts";
-import type { JournalStats } from "./group_commit.ts";
+import type { JournalStats } from "./journal_stats.ts";
 import { MessageEntry, MessageIndex } from "./message_index.ts";
 import { QueueNameCodec } from "./queue_name_codec.ts";
 import {
@@ -20,9 +19,9 @@ import { IDS_PER_RECORD_MAX, PAYLOAD_MAX_BYTES, QUEUES_PER_MESSAGE_MAX, RecordTy
 import { replayDirectory } from "./replay.ts";
 import type { ReplayedJournal, ReplaySink } from "./replay.ts";
 import { Segment } from "./segment.ts";
-import { compactSegment } from "./segment_compactor.ts";
+import { SegmentReclaimer } from "./segment_reclaimer.ts";
 
-export type { JournalStats } from "./group_commit.ts";
+export type { JournalStats } from "./journal_stats.ts";
 export type { ReplaySink } from "./replay.ts";
 export { JournalCorruptError } from "./journal_corrupt_error.ts";
 
@@ -52,10 +51,11 @@ const SEGMENT_BYTES_MAX = 1024 * 1024 * 1024;
  * segment files. Appends encode into an in-memory batch (no syscall); a GroupCommitter
  * writes and syncs batches off the JS thread, one at a time.
  *
- * Disk space: segments are deleted oldest-first, because a segment's remove records may
- * refer to messages in older ones. Whenever the files total more than twice the live
- * bytes plus one segment, the oldest segment's live messages are rewritten to the tail and
- * it is deleted; so disk use stays near 2 x live + 1 segment whatever the ack pattern.
+ * Disk space (SegmentReclaimer): segments are deleted oldest-first, because a segment's
+ * remove records may refer to messages in older ones. Whenever the files total more than
+ * twice the live bytes plus one segment, the oldest segment's live messages are rewritten
+ * to the tail and it is deleted; so disk use stays near 2 x live + 1 segment whatever the
+ * ack pattern.
  *
  * What survives a crash: with fsync "always", every record up to durableSeq. Replay cuts
  * off a torn tail of the newest segment and refuses (JournalCorruptError) any other damage.
@@ -91,8 +91,7 @@ export class Journal {
   private next_msg_id = 1;
   private replayed = false;
   private closing = false;
-  private maintenance: Promise<void> | undefined;
-  private maintenance_requested = false;
+  private readonly reclaimer: SegmentReclaimer;
 
   private constructor(opts: JournalOptions) {
     const segment_bytes = opts.segment_bytes ?? SEGMENT_BYTES_DEFAULT;
@@ -106,6 +105,21 @@ export class Journal {
     fs.mkdirSync(this.dir, { recursive: true });
     this.dir_fd = fs.openSync(this.dir, "r");
     this.committer = new GroupCommitter(this.buffer, this.sync, this.dir_fd, this.stats_counters, (seq) => this.batchDurable(seq));
+    this.reclaimer = new SegmentReclaimer(
+      {
+        index: this.index,
+        segment_bytes,
+        segments: () => this.segments,
+        disk_bytes: () => this.disk_bytes,
+        durable_seq: () => this.committer.durable_seq,
+        running: () => !this.closing && this.committer.failure === undefined,
+        rewrite: (entry, payload) => this.rewrite(entry, payload),
+        fail: (err) => this.committer.fail(err),
+      },
+      this.dir_fd,
+      this.sync,
+      this.stats_counters,
+    );
   }
 
   /** Creates the directory if needed; nothing is read until replay(). */
@@ -159,7 +173,7 @@ export class Journal {
     this.next_msg_id = state.next_msg_id;
     this.committer.start(state.last_seq);
     this.replayed = true;
-    this.maintain();
+    this.reclaimer.request();
     const result: ReplayResult = { messages: state.messages, segments: state.segments.length, elapsed_ms: performance.now() - started_ms };
     if (state.truncatedAt !== undefined) result.truncatedAt = state.truncatedAt;
     return result;
@@ -250,8 +264,8 @@ export class Journal {
   async settle(): Promise<void> {
     for (;;) {
       await this.flush();
-      this.maintain();
-      await this.maintenance;
+      this.reclaimer.request();
+      await this.reclaimer.idle();
       if (this.committer.durable_seq === this.last_seq) return;
     }
   }
@@ -262,7 +276,7 @@ export class Journal {
     this.closing = true;
     try {
       await this.flush();
-      await this.maintenance;
+      await this.reclaimer.idle();
       await this.flush(); // rewrites a stopped compaction appended
     } finally {
       for (const segment of this.segments) {
@@ -348,72 +362,12 @@ export class Journal {
         throw err;
       });
     }
-    this.maintain();
-  }
-
-  /** Runs reclaim() until no further request arrived meanwhile; one runner at a time. */
-  private maintain(): void {
-    this.maintenance_requested = true;
-    if (this.maintenance === undefined) this.maintenance = this.maintenanceLoop();
-  }
-
-  private async maintenanceLoop(): Promise<void> {
-    try {
-      while (this.maintenance_requested) {
-        this.maintenance_requested = false;
-        await this.reclaim();
-      }
-    } catch (err) {
-      this.committer.fail(err as Error);
-    }
-    this.maintenance = undefined;
-  }
-
-  /**
-   * Deletes the oldest segment while it holds nothing live and what released it is durable;
-   * compacts it when the files exceed 2 x live + 1 segment. Never touches the newest
-   * segment: its start record carries the msgId counter across restarts.
-   */
-  private async reclaim(): Promise<void> {
-    for (;;) {
-      if (this.closing || this.committer.failure !== undefined) return;
-      const oldest = this.segments[0];
-      const durable = this.committer.durable_seq;
-      if (oldest === undefined || oldest === this.segments.at(-1) || oldest.last_seq > durable) return;
-      if (oldest.live_count === 0) {
-        if (oldest.release_seq > durable) return;
-        await this.deleteOldest(oldest);
-      } else if (this.disk_bytes > 2 * this.index.live_bytes + this.segment_bytes) {
-        await compactSegment(oldest, {
-          index: this.index,
-          rewrite: (entry, payload) => this.rewrite(entry, payload),
-          running: () => !this.closing && this.committer.failure === undefined,
-        });
-        return; // the segment goes once its rewrites are durable: the next batch calls back
-      } else {
-        return;
-      }
-    }
+    this.reclaimer.request();
   }
 
   private rewrite(entry: MessageEntry, payload: Uint8Array): void {
     const moved = this.appendMessage(RecordType.REWRITE, entry.msgId, entry.queues.slice(), entry.delivered.slice(), payload);
     this.index.replace(moved);
     this.stats_counters.messages_rewritten++;
-  }
-
-  private async deleteOldest(segment: Segment): Promise<void> {
-    if (this.segments.shift() !== segment) throw new Error("journal: deleting a segment that is not the oldest");
-    const fd = segment.fd;
-    segment.fd = undefined;
-    if (fd !== undefined) await closeFile(fd);
-    await unlinkFile(segment.path);
-    // One at a time, each unlink synced before the next: a crash never leaves a hole
-    // in the numbering, which replay would take for a lost segment.
-    if (this.sync) {
-      await fsyncDirectory(this.dir_fd);
-      this.stats_counters.syncs++;
-    }
-    this.stats_counters.segments_deleted++;
   }
 }

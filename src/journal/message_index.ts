@@ -22,20 +22,33 @@ export class MessageEntry {
 }
 
 /**
+ * The msgIds a queue was given, including some it has since lost: appending is a cheap push
+ * and removal only a count, so the list is pruned once it is mostly stale. It exists so
+ * dropQueue touches that queue's messages instead of every message of the shard.
+ */
+class QueueMembers {
+  ids: number[] = [];
+  live = 0;
+}
+
+function assertQueueList(msgId: number, queues: readonly string[]): void {
+  if (queues.length === 0) throw new Error(`journal: message ${msgId} has no queue`);
+  if (queues.length > 1 && new Set(queues).size !== queues.length) throw new Error(`journal: message ${msgId} lists a queue twice`);
+}
+
+/** Stale ids a member list may carry beyond twice its live count before it is pruned. */
+const PRUNE_SLACK = 1024;
+
+/**
  * The journal's view of which messages are live: the same state machine serves replay
  * (fed from records) and normal operation (fed from the API), so both agree by construction.
  * It also keeps each segment's live count and release seq, which decide segment deletion.
  */
 export class MessageIndex {
   private readonly entries = new Map<number, MessageEntry>();
-  /** queue → msgIds it holds; lets dropQueue touch only that queue's messages. */
-  private readonly byQueue = new Map<string, Set<number>>();
+  private readonly byQueue = new Map<string, QueueMembers>();
   /** Sum of record_bytes over live messages. */
   live_bytes = 0;
-
-  get size(): number {
-    return this.entries.size;
-  }
 
   get(msgId: number): MessageEntry | undefined {
     return this.entries.get(msgId);
@@ -44,60 +57,55 @@ export class MessageIndex {
   /** Throws unless a message with this id and queue list may be added. */
   assertAddable(msgId: number, queues: readonly string[]): void {
     if (this.entries.has(msgId)) throw new Error(`journal: message ${msgId} is already live`);
-    if (queues.length === 0) throw new Error(`journal: message ${msgId} has no queue`);
-    if (queues.length > 1 && new Set(queues).size !== queues.length) throw new Error(`journal: message ${msgId} lists a queue twice`);
+    assertQueueList(msgId, queues);
   }
 
   add(entry: MessageEntry): void {
     this.assertAddable(entry.msgId, entry.queues);
     this.entries.set(entry.msgId, entry);
-    for (const queue of entry.queues) this.queueSet(queue).add(entry.msgId);
-    entry.segment.live_count++;
-    this.live_bytes += entry.record_bytes;
+    for (const queue of entry.queues) this.join(queue, entry.msgId);
+    this.count(entry);
   }
 
   /** A message copied forward: the new record supersedes any older one of the same msgId. */
   replace(entry: MessageEntry): void {
     const old = this.entries.get(entry.msgId);
-    if (old !== undefined) {
-      for (const queue of old.queues) this.unlinkFromQueue(queue, old.msgId);
-      this.kill(old, entry.seq);
-    }
-    this.add(entry);
+    if (old === undefined) return this.add(entry);
+    assertQueueList(entry.msgId, entry.queues);
+    this.entries.set(entry.msgId, entry);
+    for (const queue of old.queues) if (!entry.queues.includes(queue)) this.leave(queue);
+    for (const queue of entry.queues) if (!old.queues.includes(queue)) this.join(queue, entry.msgId);
+    this.uncount(old, entry.seq);
+    this.count(entry);
   }
 
   /** Takes the messages out of one queue; ids not live in that queue are ignored. */
   remove(queue: string, msgIds: readonly number[], seq: number): void {
-    const set = this.byQueue.get(queue);
-    if (set === undefined) return;
     for (const msgId of msgIds) {
-      if (!set.delete(msgId)) continue;
       const entry = this.entries.get(msgId);
-      if (entry === undefined) throw new Error(`journal: queue ${queue} holds unknown message ${msgId}`);
-      this.dropFromEntry(entry, queue, seq);
+      const at = entry?.queues.indexOf(queue) ?? -1;
+      if (entry === undefined || at < 0) continue;
+      this.leave(queue);
+      this.dropFromEntry(entry, at, seq);
     }
-    if (set.size === 0) this.byQueue.delete(queue);
   }
 
   markDelivered(queue: string, msgIds: readonly number[]): void {
-    const set = this.byQueue.get(queue);
-    if (set === undefined) return;
     for (const msgId of msgIds) {
-      if (!set.has(msgId)) continue;
       const entry = this.entries.get(msgId);
-      if (entry === undefined) throw new Error(`journal: queue ${queue} holds unknown message ${msgId}`);
-      entry.delivered[entry.queues.indexOf(queue)] = true;
+      const at = entry?.queues.indexOf(queue) ?? -1;
+      if (entry !== undefined && at >= 0) entry.delivered[at] = true;
     }
   }
 
   dropQueue(queue: string, seq: number): void {
-    const set = this.byQueue.get(queue);
-    if (set === undefined) return;
+    const members = this.byQueue.get(queue);
+    if (members === undefined) return;
     this.byQueue.delete(queue);
-    for (const msgId of set) {
+    for (const msgId of members.ids) {
       const entry = this.entries.get(msgId);
-      if (entry === undefined) throw new Error(`journal: queue ${queue} holds unknown message ${msgId}`);
-      this.dropFromEntry(entry, queue, seq);
+      const at = entry?.queues.indexOf(queue) ?? -1;
+      if (entry !== undefined && at >= 0) this.dropFromEntry(entry, at, seq);
     }
   }
 
@@ -112,32 +120,42 @@ export class MessageIndex {
     return live;
   }
 
-  private queueSet(queue: string): Set<number> {
-    let set = this.byQueue.get(queue);
-    if (set === undefined) {
-      set = new Set();
-      this.byQueue.set(queue, set);
+  private join(queue: string, msgId: number): void {
+    let members = this.byQueue.get(queue);
+    if (members === undefined) {
+      members = new QueueMembers();
+      this.byQueue.set(queue, members);
     }
-    return set;
+    members.ids.push(msgId);
+    members.live++;
   }
 
-  private unlinkFromQueue(queue: string, msgId: number): void {
-    const set = this.byQueue.get(queue);
-    if (set === undefined) return;
-    set.delete(msgId);
-    if (set.size === 0) this.byQueue.delete(queue);
+  private leave(queue: string): void {
+    const members = this.byQueue.get(queue);
+    if (members === undefined) throw new Error(`journal: queue ${queue} has no members to lose`);
+    members.live--;
+    if (members.live === 0) this.byQueue.delete(queue);
+    else if (members.ids.length > 2 * members.live + PRUNE_SLACK) {
+      members.ids = members.ids.filter((id) => this.entries.get(id)?.queues.includes(queue) === true);
+    }
   }
 
-  private dropFromEntry(entry: MessageEntry, queue: string, seq: number): void {
-    const at = entry.queues.indexOf(queue);
-    if (at < 0) throw new Error(`journal: message ${entry.msgId} is not in queue ${queue}`);
+  /** Takes queue number `at` out of the entry; the message dies with its last queue. */
+  private dropFromEntry(entry: MessageEntry, at: number, seq: number): void {
     entry.queues.splice(at, 1);
     entry.delivered.splice(at, 1);
-    if (entry.queues.length === 0) this.kill(entry, seq);
+    if (entry.queues.length > 0) return;
+    this.entries.delete(entry.msgId);
+    this.uncount(entry, seq);
   }
 
-  private kill(entry: MessageEntry, seq: number): void {
-    this.entries.delete(entry.msgId);
+  private count(entry: MessageEntry): void {
+    entry.segment.live_count++;
+    this.live_bytes += entry.record_bytes;
+  }
+
+  /** The entry's record no longer holds a live message as of `seq`. */
+  private uncount(entry: MessageEntry, seq: number): void {
     const segment = entry.segment;
     segment.live_count--;
     if (segment.live_count < 0) throw new Error(`journal: segment ${segment.num} live count below zero`);

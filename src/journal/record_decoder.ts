@@ -13,6 +13,7 @@ import {
   TYPE_OFFSET,
   RecordType,
   isRecordType,
+  recordTypeOf,
 } from "./record_format.ts";
 
 export interface SegmentStartRecord {
@@ -64,7 +65,7 @@ export function decodeRecord(view: DataView, bytes: Uint8Array, offset: number, 
   if (offset + HEADER_BYTES > end) return undefined;
   const record_bytes = view.getUint32(offset, true);
   if (record_bytes < HEADER_BYTES || record_bytes > RECORD_MAX_BYTES || offset + record_bytes > end) return undefined;
-  const type = view.getUint8(offset + TYPE_OFFSET);
+  const type = recordTypeOf(view.getUint8(offset + TYPE_OFFSET));
   if (!isRecordType(type)) return undefined;
   const crc = Bun.hash.crc32(bytes.subarray(offset + CRC_START, offset + record_bytes));
   if (crc !== view.getUint32(offset + 4, true)) return undefined;

@@ -11,6 +11,7 @@ import {
   SEGMENT_START_BODY_BYTES,
   SEQ_OFFSET,
   TYPE_OFFSET,
+  WRITE_START_FLAG,
   RecordType,
 } from "./record_format.ts";
 
@@ -122,7 +123,9 @@ function writeName(chunk: BatchChunk, at: number, name: Uint8Array): number {
   return at + 2 + name.length;
 }
 
+/** Flags the record if it begins a write (see record_format.ts), then sets its CRC. */
 function seal(chunk: BatchChunk, offset: number, record_bytes: number): void {
+  if (offset === chunk.write_start) chunk.view.setUint8(offset + TYPE_OFFSET, chunk.view.getUint8(offset + TYPE_OFFSET) | WRITE_START_FLAG);
   const crc = Bun.hash.crc32(chunk.bytes.subarray(offset + CRC_START, offset + record_bytes));
   chunk.view.setUint32(offset + 4, crc, true);
 }

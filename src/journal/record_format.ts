@@ -3,7 +3,7 @@
 //    0  u32  record_bytes   size of the whole record, this header included
 //    4  u32  crc32          Bun.hash.crc32 of bytes [8, record_bytes): seq, type and body
 //    8  f64  seq            position in the journal's single sequence; consecutive across segments
-//   16  u8   type           one of RecordType
+//   16  u8   type           one of RecordType, | WRITE_START_FLAG on the first record of a write
 //   17  ...  body
 //
 // Bodies:
@@ -20,7 +20,11 @@
 //   DROP_QUEUE     u16 name bytes, name.
 //
 // A torn write leaves a record whose length runs past the end of the file or whose CRC
-// does not match; replay tells that apart from mid-file damage (see segment_scanner.ts).
+// does not match. Only the last write to the newest segment can be torn (each write is
+// fdatasync'ed before the next starts), but its pages may reach the disk in any order, so
+// intact records can follow the tear. WRITE_START_FLAG marks where each write began:
+// damage with no intact write start after it is a torn tail; otherwise it is corruption
+// (see segment_scanner.ts).
 
 export const HEADER_BYTES = 17;
 export const CRC_START = 8;
@@ -37,8 +41,16 @@ export const RecordType = {
 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
+/** Set in the type byte of the first record of each write: one segment's share of a batch. */
+export const WRITE_START_FLAG = 0x80;
+
 export function isRecordType(value: number): value is RecordType {
   return value >= RecordType.SEGMENT_START && value <= RecordType.DROP_QUEUE;
+}
+
+/** The record type in a type byte, without WRITE_START_FLAG. */
+export function recordTypeOf(type_byte: number): number {
+  return type_byte & ~WRITE_START_FLAG;
 }
 
 export const SEGMENT_MAGIC = 0x4c4e4a57; // "WJNL"

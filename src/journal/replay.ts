@@ -81,7 +81,8 @@ export function replayDirectory(dir: string, index: MessageIndex, codec: QueueNa
             record.queues,
             record.delivered,
           );
-          // new + set: measured ~3x faster than slice() for 1 KiB copies on Bun 1.4.
+          // An independent copy, so acking frees it; views into `bytes` would pin the whole
+          // 64 MiB segment buffer for as long as any one of its messages lives.
           entry.replay_payload = new Uint8Array(record.payload_bytes);
           entry.replay_payload.set(bytes.subarray(payload_at, payload_at + record.payload_bytes));
           if (record.type === RecordType.REWRITE) index.replace(entry);

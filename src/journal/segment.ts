@@ -1,6 +1,8 @@
 import * as path from "node:path";
 
 const SEGMENT_NAME = /^(\d{10})\.seg$/;
+/** Ten digits in the file name; at 64 MiB a segment that is 640 EB of appends. */
+const SEGMENT_NUM_MAX = 9_999_999_999;
 
 export function segmentFileName(num: number): string {
   return `${String(num).padStart(10, "0")}.seg`;
@@ -38,7 +40,7 @@ export class Segment {
     readonly num: number,
     dir: string,
   ) {
-    if (!Number.isSafeInteger(num) || num < 1) throw new RangeError(`journal: bad segment number ${num}`);
+    if (!Number.isSafeInteger(num) || num < 1 || num > SEGMENT_NUM_MAX) throw new RangeError(`journal: bad segment number ${num}`);
     this.path = path.join(dir, segmentFileName(num));
   }
 }

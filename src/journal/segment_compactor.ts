@@ -1,7 +1,7 @@
 import { readWholeFile } from "./file_io.ts";
 import { JournalCorruptError } from "./journal_corrupt_error.ts";
 import type { MessageEntry, MessageIndex } from "./message_index.ts";
-import { CRC_START, HEADER_BYTES, RecordType, TYPE_OFFSET } from "./record_format.ts";
+import { CRC_START, HEADER_BYTES, RecordType, TYPE_OFFSET, recordTypeOf } from "./record_format.ts";
 import type { Segment } from "./segment.ts";
 
 export interface CompactionHost {
@@ -31,7 +31,7 @@ export async function compactSegment(segment: Segment, host: CompactionHost): Pr
     if (record_bytes < HEADER_BYTES || at + record_bytes > bytes.length) {
       throw new JournalCorruptError(segment.path, at, "record runs past the end of the file during compaction");
     }
-    const type = view.getUint8(at + TYPE_OFFSET);
+    const type = recordTypeOf(view.getUint8(at + TYPE_OFFSET));
     if (type === RecordType.ENQUEUE || type === RecordType.REWRITE) {
       const entry = host.index.get(view.getFloat64(at + HEADER_BYTES, true));
       if (entry?.segment === segment && entry.record_offset === at) {

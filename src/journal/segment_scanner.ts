@@ -2,7 +2,7 @@ import { JournalCorruptError } from "./journal_corrupt_error.ts";
 import type { QueueNameCodec } from "./queue_name_codec.ts";
 import { decodeRecord } from "./record_decoder.ts";
 import type { DecodedRecord } from "./record_decoder.ts";
-import { HEADER_BYTES, RECORD_MAX_BYTES, RecordType, SEQ_OFFSET, TYPE_OFFSET, isRecordType } from "./record_format.ts";
+import { HEADER_BYTES, RECORD_MAX_BYTES, RecordType, SEQ_OFFSET, TYPE_OFFSET, WRITE_START_FLAG, isRecordType, recordTypeOf } from "./record_format.ts";
 
 export interface ScanOptions {
   readonly file: string;
@@ -28,10 +28,10 @@ const RESYNC_SEQ_WINDOW = 1 << 20;
 
 /**
  * Walks the records of one segment file held in memory and hands each intact one to
- * onRecord, in order. Damage is classified by whether any intact record follows it: if
- * none does, the write was torn (legal only in the last segment, and cut off); if one
- * does, bytes were corrupted in place, which throws JournalCorruptError unless
- * skip_damaged, which logs and resumes at the next intact record.
+ * onRecord, in order. Damage in the newest segment with no intact write start after it is
+ * a torn last write: the scan stops and reports where to cut. Any other damage means bytes
+ * changed in place: JournalCorruptError, unless skip_damaged, which logs and resumes at
+ * the next intact record.
  */
 export function scanSegment(
   bytes: Uint8Array,
@@ -56,16 +56,18 @@ export function scanSegment(
     const record = decodeRecord(view, bytes, offset, end, codec);
     if (record === undefined) {
       const min_seq = last_seq !== undefined ? last_seq + 1 : (expected ?? 1);
-      const next = findNextRecord(view, bytes, offset + 1, end, min_seq, codec);
-      if (next !== undefined) {
-        damaged("damaged record");
-        offset = next;
-        expected = undefined;
-        continue;
+      const next = findNextRecord(view, bytes, offset + 1, end, min_seq, codec, false);
+      const next_write = next === undefined ? undefined : findNextRecord(view, bytes, next, end, min_seq, codec, true);
+      // Nothing written after the damage began a write of its own: it lies in the last write.
+      if (opts.is_last && next_write === undefined) return { last_seq, torn_at: offset, skipped };
+      if (next === undefined) {
+        damaged("damaged tail of a segment that is not the newest");
+        return { last_seq, torn_at: undefined, skipped };
       }
-      if (opts.is_last) return { last_seq, torn_at: offset, skipped };
-      damaged("damaged tail of a segment that is not the newest");
-      return { last_seq, torn_at: undefined, skipped };
+      damaged("damaged record");
+      offset = next;
+      expected = undefined;
+      continue;
     }
     const is_start = record.type === RecordType.SEGMENT_START;
     if (offset === 0 && (!is_start || record.segment_num !== opts.segment_num)) {
@@ -91,14 +93,24 @@ export function scanSegment(
 }
 
 /**
- * The offset of the next intact record at or after `from` whose seq is plausible, or
- * undefined. Cheap header checks filter candidates before the CRC is computed, so a scan
- * of a whole 64 MiB segment takes a fraction of a second; it runs only on damage.
+ * The offset of the next intact record at or after `from` whose seq is plausible (and
+ * that begins a write, if write_start_only), or undefined. Cheap header checks filter
+ * candidates before the CRC is computed; this runs only on damage.
  */
-function findNextRecord(view: DataView, bytes: Uint8Array, from: number, end: number, min_seq: number, codec: QueueNameCodec): number | undefined {
+function findNextRecord(
+  view: DataView,
+  bytes: Uint8Array,
+  from: number,
+  end: number,
+  min_seq: number,
+  codec: QueueNameCodec,
+  write_start_only: boolean,
+): number | undefined {
   const max_seq = min_seq + RESYNC_SEQ_WINDOW;
   for (let at = from; at + HEADER_BYTES <= end; at++) {
-    if (!isRecordType(view.getUint8(at + TYPE_OFFSET))) continue;
+    const type_byte = view.getUint8(at + TYPE_OFFSET);
+    if (write_start_only && (type_byte & WRITE_START_FLAG) === 0) continue;
+    if (!isRecordType(recordTypeOf(type_byte))) continue;
     const seq = view.getFloat64(at + SEQ_OFFSET, true);
     if (!(seq >= min_seq && seq <= max_seq)) continue;
     const record_bytes = view.getUint32(at, true);

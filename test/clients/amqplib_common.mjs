@@ -9,12 +9,19 @@ const require = createRequire(import.meta.url);
 // connection.close frames the client received, with their fields. amqplib reports a close during
 // the handshake only as "Expected ConnectionOpenOk; got <ConnectionClose>", without the reply code
 // and text; frame.js takes defs.decode when it loads, so wrapping it first lets the scripts see them.
+// The same hook keeps the raw property bytes of the last content headers received, so a script can
+// check that properties arrive byte for byte as they were sent (field-table type tags included).
 export const connectionCloses = [];
-const defs = require("amqplib/lib/defs");
+export const receivedPropertyBytes = [];
+export const defs = require("amqplib/lib/defs");
 const decode = defs.decode;
 defs.decode = (id, buf) => {
   const fields = decode(id, buf);
   if (id === defs.ConnectionClose) connectionCloses.push(fields);
+  if (id === defs.BasicProperties) {
+    receivedPropertyBytes.push(Buffer.from(buf));
+    if (receivedPropertyBytes.length > 16) receivedPropertyBytes.shift();
+  }
   return fields;
 };
 export const amqp = require("amqplib");

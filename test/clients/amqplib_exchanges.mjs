@@ -138,6 +138,76 @@ await check("declare-errors", async () => {
   return result;
 });
 
+await check("headers-x-match-invalid", async () => {
+  const x = unique("hdr");
+  await onFreshChannel(conn, (ch) => ch.assertExchange(x, "headers", { durable: false }));
+  const result = {
+    x,
+    badValue: await onFreshChannel(conn, async (ch) => {
+      const { queue } = await ch.assertQueue("", { exclusive: true });
+      return ch.bindQueue(queue, x, "", { "x-match": "some", a: "1" });
+    }),
+    badValueExchangeBind: await onFreshChannel(conn, (ch) => ch.bindExchange("amq.fanout", x, "", { "x-match": "most" })),
+    // An unbind with the same arguments is not validated: the binding is not there, unbind-ok.
+    unbind: await onFreshChannel(conn, async (ch) => {
+      const { queue } = await ch.assertQueue("", { exclusive: true });
+      return ch.unbindQueue(queue, x, "", { "x-match": "some" });
+    }),
+    withX: await onFreshChannel(conn, async (ch) => {
+      const { queue } = await ch.assertQueue("", { exclusive: true });
+      return ch.bindQueue(queue, x, "", { "x-match": "any-with-x", "x-k": "v" });
+    }),
+  };
+  await onFreshChannel(conn, (ch) => ch.deleteExchange(x));
+  return result;
+});
+
+await check("binding-missing-ends", async () => {
+  const nq = unique("nq");
+  const nx = unique("nx");
+  const nx2 = unique("nx2");
+  return {
+    nq,
+    nx,
+    nx2,
+    // rabbit_binding looks up the source first.
+    bindBothMissing: await onFreshChannel(conn, (ch) => ch.bindQueue(nq, nx, "k")),
+    bindExchangeBothMissing: await onFreshChannel(conn, (ch) => ch.bindExchange(nx, nx2, "k")),
+    // Unbinding is idempotent in RabbitMQ 3.x: missing ends or bindings are unbind-ok.
+    unbindMissingQueue: await onFreshChannel(conn, (ch) => ch.unbindQueue(nq, "amq.direct", "k")),
+    unbindMissingExchange: await onFreshChannel(conn, async (ch) => {
+      const { queue } = await ch.assertQueue("", { exclusive: true });
+      return ch.unbindQueue(queue, nx, "k");
+    }),
+    unbindMissingBinding: await onFreshChannel(conn, async (ch) => {
+      const { queue } = await ch.assertQueue("", { exclusive: true });
+      return ch.unbindQueue(queue, "amq.direct", "never-bound");
+    }),
+    unbindExchangeMissingSource: await onFreshChannel(conn, (ch) => ch.unbindExchange("amq.direct", nx, "k")),
+    unbindExchangeMissingDestination: await onFreshChannel(conn, (ch) => ch.unbindExchange(nx, "amq.direct", "k")),
+    // The default exchange is still refused.
+    unbindDefault: await onFreshChannel(conn, (ch) => ch.unbindQueue(nq, "", "k")),
+  };
+});
+
+await check("binding-locked-queue", async () => {
+  const owner = await amqp.connect(url);
+  const q = unique("locked");
+  await onFreshChannel(owner, async (ch) => {
+    await ch.assertQueue(q, { exclusive: true });
+    await ch.bindQueue(q, "amq.direct", "bound");
+  });
+  const result = {
+    q,
+    bind: await onFreshChannel(conn, (ch) => ch.bindQueue(q, "amq.direct", "other")),
+    bindMissingExchange: await onFreshChannel(conn, (ch) => ch.bindQueue(q, "no-such-exchange", "k")),
+    unbindExisting: await onFreshChannel(conn, (ch) => ch.unbindQueue(q, "amq.direct", "bound")),
+    unbindNonexistent: await onFreshChannel(conn, (ch) => ch.unbindQueue(q, "amq.direct", "never")),
+  };
+  await owner.close();
+  return result;
+});
+
 await check("delete-if-unused", async () => {
   const source = unique("src");
   const destinationOnly = unique("dst");
@@ -244,15 +314,18 @@ await check("alternate-exchange", async () => {
     await ch.waitForConfirms();
     return { routed: await drain(ch, routedQ), alternate: await drain(ch, aeQ) };
   }, { confirm: true });
-  // A redeclare naming another alternate exchange is inequivalent.
+  // A redeclare naming another alternate exchange, or none, is inequivalent; so is adding one.
   const otherAe = await onFreshChannel(conn, (ch) => ch.assertExchange(main, "direct", { durable: false, alternateExchange: "amq.fanout" }));
+  const withoutAe = await onFreshChannel(conn, (ch) => ch.assertExchange(main, "direct", { durable: false }));
+  const sameAe = await onFreshChannel(conn, (ch) => ch.assertExchange(main, "direct", { durable: false, alternateExchange: ae }));
+  const addedAe = await onFreshChannel(conn, (ch) => ch.assertExchange(ae, "fanout", { durable: false, alternateExchange: "amq.fanout" }));
   await onFreshChannel(conn, async (ch) => {
     await ch.deleteQueue(routedQ);
     await ch.deleteQueue(aeQ);
     await ch.deleteExchange(main);
     await ch.deleteExchange(ae);
   });
-  return { main, setup, published, returns, otherAe };
+  return { main, ae, setup, published, returns, otherAe, withoutAe, sameAe, addedAe };
 });
 
 await check("exchange-to-exchange", async () => {

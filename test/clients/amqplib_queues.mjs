@@ -71,6 +71,14 @@ await check("passive-missing", async () => {
   return { name, result: await onFreshChannel(conn, (ch) => ch.checkQueue(name)) };
 });
 
+await check("passive-empty-name", async () => {
+  // On a channel that has declared a queue: a passive declare of "" still looks up "" itself.
+  return await onFreshChannel(conn, async (ch) => {
+    await ch.assertQueue("", { exclusive: true });
+    return ch.checkQueue("");
+  });
+});
+
 await check("passive-existing-counts", async () => {
   const withMessages = unique("counted");
   const withConsumer = unique("consumed");
@@ -116,6 +124,29 @@ await check("inequivalent-arguments", async () => {
   const same = await onFreshChannel(conn, (ch) => ch.assertQueue(name, { durable: false, arguments: { "x-max-length": 10 } }));
   await onFreshChannel(conn, (ch) => ch.deleteQueue(name));
   return { name, different, same };
+});
+
+await check("argument-errors", async () => {
+  const name = unique("badargs");
+  const declare = (args) => onFreshChannel(conn, (ch) => ch.assertQueue(name, { durable: false, arguments: args }));
+  const result = {
+    name,
+    negative: await declare({ "x-max-length": -1 }),
+    negativeBytes: await declare({ "x-max-length-bytes": -5 }),
+    notInteger: await declare({ "x-max-length": "ten" }),
+    fraction: await declare({ "x-max-length": 1.5 }),
+    overflow: await declare({ "x-overflow": "drop-tail" }),
+    // None of them created the queue.
+    created: await onFreshChannel(conn, (ch) => ch.checkQueue(name)),
+  };
+  // A string argument present on one side only: RabbitMQ names its type.
+  const overflowQueue = unique("overflow");
+  await onFreshChannel(conn, (ch) => ch.assertQueue(overflowQueue, { durable: false, arguments: { "x-overflow": "drop-head" } }));
+  result.overflowQueue = overflowQueue;
+  result.overflowDropped = await onFreshChannel(conn, (ch) => ch.assertQueue(overflowQueue, { durable: false }));
+  result.overflowChanged = await onFreshChannel(conn, (ch) => ch.assertQueue(overflowQueue, { durable: false, arguments: { "x-overflow": "reject-publish" } }));
+  await onFreshChannel(conn, (ch) => ch.deleteQueue(overflowQueue));
+  return result;
 });
 
 await check("exclusive-other-connection", async () => {

@@ -93,8 +93,10 @@ export class RawAmqp {
   /** Every byte received and not yet consumed as a frame or by readBytes(). */
   private inbox = new Uint8Array(0);
   private closedFlag = false;
-  private wake: (() => void) | null = null;
+  /** Waiters for the next data, drain or close event. */
+  private readonly waiters = new Set<() => void>();
   private socket: Socket<undefined> | null = null;
+  private readonly unsent: Uint8Array[] = [];
   /** Set by handshake(): what the server offered. */
   tune: Tune | null = null;
 
@@ -108,6 +110,9 @@ export class RawAmqp {
       socket: {
         data(_socket, chunk) {
           client.received(chunk);
+        },
+        drain() {
+          client.onDrain();
         },
         close() {
           client.onClose();
@@ -148,9 +153,9 @@ export class RawAmqp {
   }
 
   private notify(): void {
-    const wake = this.wake;
-    this.wake = null;
-    wake?.();
+    const woken = [...this.waiters];
+    this.waiters.clear();
+    for (const wake of woken) wake();
   }
 
   /** Resolves at the next data or close event, or rejects after the deadline. */
@@ -158,24 +163,54 @@ export class RawAmqp {
     const left = deadline_ms - Date.now();
     if (left <= 0) throw new Error(`timed out waiting for ${what}`);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.wake = null;
-        reject(new Error(`timed out waiting for ${what}`));
-      }, left);
-      this.wake = () => {
+      const wake = (): void => {
         clearTimeout(timer);
         resolve();
       };
+      const timer = setTimeout(() => {
+        this.waiters.delete(wake);
+        reject(new Error(`timed out waiting for ${what}`));
+      }, left);
+      this.waiters.add(wake);
     });
   }
 
   // --- output ----------------------------------------------------------------------------------
 
+  /**
+   * Queues bytes for the socket. What the kernel does not take now is written on drain, in
+   * order; once the server has closed the socket, writes are dropped (a test that provoked the
+   * close may still be sending).
+   */
   write(bytes: Uint8Array | string): void {
     const data = typeof bytes === "string" ? utf8.encode(bytes) : bytes;
     if (this.socket === null || this.closedFlag) return;
+    if (this.unsent.length > 0) {
+      this.unsent.push(data.slice());
+      return;
+    }
     const written = this.socket.write(data);
-    if (written !== data.length) throw new Error(`socket took ${written} of ${data.length} bytes`);
+    if (written >= 0 && written < data.length) this.unsent.push(data.slice(written));
+  }
+
+  /** Resolves once every queued byte has been handed to the kernel (or the socket closed). */
+  async flushed(timeout_ms = DEFAULT_TIMEOUT_MS): Promise<void> {
+    const deadline = Date.now() + timeout_ms;
+    while (this.unsent.length > 0 && !this.closedFlag) await this.nextEvent(deadline, "the socket to drain");
+  }
+
+  private onDrain(): void {
+    while (this.unsent.length > 0 && this.socket !== null && !this.closedFlag) {
+      const head = this.unsent[0]!;
+      const written = this.socket.write(head);
+      if (written < 0) return;
+      if (written < head.length) {
+        this.unsent[0] = head.subarray(written);
+        return;
+      }
+      this.unsent.shift();
+    }
+    this.notify();
   }
 
   sendFrame(type: number, channel: number, payload: Uint8Array): void {
@@ -364,6 +399,68 @@ export class RawAmqp {
   async openChannel(channel: number): Promise<void> {
     this.sendMethod(channel, { name: "channel.open" });
     await this.expectMethod(channel, "channel.open-ok");
+  }
+
+  /** The content header and body frames that follow a deliver / get-ok: the whole body. */
+  async readContent(channel: number, timeout_ms = DEFAULT_TIMEOUT_MS): Promise<Uint8Array> {
+    const deadline = Date.now() + timeout_ms;
+    const header = await this.readFrame(timeout_ms);
+    if (header.type !== FrameType.header || header.channel !== channel) {
+      throw new Error(`expected a content header on channel ${channel}, got frame type ${header.type} on channel ${header.channel}`);
+    }
+    const size = Number(new DataView(header.payload.buffer, header.payload.byteOffset).getBigUint64(4));
+    const parts: Uint8Array[] = [];
+    let got = 0;
+    while (got < size) {
+      const body = await this.readFrame(Math.max(1, deadline - Date.now()));
+      if (body.type !== FrameType.body || body.channel !== channel) {
+        throw new Error(`expected a body frame on channel ${channel}, got frame type ${body.type} on channel ${body.channel}`);
+      }
+      parts.push(body.payload);
+      got += body.payload.length;
+    }
+    return concat(...parts);
+  }
+}
+
+/**
+ * A well-behaved connection kept open for a whole test file: after each piece of bad input,
+ * roundTrip() proves the broker still accepts a publish and hands the message back.
+ */
+export class HealthProbe {
+  private count = 0;
+
+  private constructor(
+    private readonly client: RawAmqp,
+    readonly queue: string,
+  ) {}
+
+  static async open(port: number, queue: string): Promise<HealthProbe> {
+    const client = await RawAmqp.open(port);
+    await client.openChannel(1);
+    client.sendMethod(1, { name: "queue.declare", queue, passive: false, durable: false, exclusive: false, autoDelete: false, nowait: false, arguments: {} });
+    await client.expectMethod(1, "queue.declare-ok");
+    client.sendMethod(1, { name: "queue.purge", queue, nowait: false });
+    await client.expectMethod(1, "queue.purge-ok");
+    return new HealthProbe(client, queue);
+  }
+
+  /** Publishes a fresh body to the probe's queue and gets it back with basic.get; returns it. */
+  async roundTrip(timeout_ms = DEFAULT_TIMEOUT_MS): Promise<string> {
+    const body = `probe ${++this.count}`;
+    this.client.publish(1, "", this.queue, body);
+    this.client.sendMethod(1, { name: "basic.get", queue: this.queue, noAck: true });
+    const reply = await this.client.readMethod(timeout_ms);
+    if (reply.channel !== 1 || reply.method.name !== "basic.get-ok") {
+      throw new Error(`health probe: expected basic.get-ok, got ${describe(reply.method)} on channel ${reply.channel}`);
+    }
+    const got = new TextDecoder().decode(await this.client.readContent(1, timeout_ms));
+    if (got !== body) throw new Error(`health probe: sent '${body}', got '${got}'`);
+    return got;
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
   }
 }
 

@@ -1,0 +1,59 @@
+// /api/vhosts[/name]: list (the vhosts the caller can see), show, create, delete. Vhost
+// descriptions and tags are accepted but not stored: Warren's vhosts have only a name.
+import type { QueueStats } from "../broker/broker.ts";
+import type { Vhost } from "../broker/vhost.ts";
+import type { AdminContext } from "./admin_context.ts";
+import { vhostsInScope } from "./api_auth.ts";
+import { notFound } from "./api_errors.ts";
+import { messageTotals } from "./api_queues.ts";
+import { created, existingVhost, noContent, ok, param, sortedByVhostAndName, type Route } from "./api_route.ts";
+import { addVhost, deleteVhost } from "./vhost_admin.ts";
+
+function vhostJson(ctx: AdminContext, vhost: Vhost, stats: Map<number, QueueStats>): Record<string, unknown> {
+  return {
+    name: vhost.name,
+    description: "",
+    tags: [],
+    default_queue_type: "classic",
+    metadata: { description: "", tags: [] },
+    tracing: false,
+    cluster_state: { [ctx.node]: "running" },
+    ...messageTotals(vhost.queues.values(), stats),
+  };
+}
+
+export const vhostRoutes: Route[] = [
+  {
+    method: "GET",
+    path: "/api/vhosts",
+    access: "management",
+    handle: async ({ ctx, principal }) => {
+      const stats = await ctx.broker.queueStats();
+      return ok(sortedByVhostAndName(vhostsInScope(ctx, principal, undefined).map((v) => vhostJson(ctx, v, stats))));
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/vhosts/:vhost",
+    access: "vhost",
+    handle: async (req) => ok(vhostJson(req.ctx, existingVhost(req), await req.ctx.broker.queueStats())),
+  },
+  {
+    method: "PUT",
+    path: "/api/vhosts/:vhost",
+    access: "administrator",
+    handle: async (req) => {
+      await req.body(); // validated as JSON; description, tags and tracing are not kept
+      return addVhost(req.ctx, param(req, "vhost")) ? created : noContent;
+    },
+  },
+  {
+    method: "DELETE",
+    path: "/api/vhosts/:vhost",
+    access: "administrator",
+    handle: async (req) => {
+      if (!(await deleteVhost(req.ctx, param(req, "vhost")))) throw notFound();
+      return noContent;
+    },
+  },
+];
