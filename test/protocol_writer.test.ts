@@ -1,7 +1,29 @@
 import { describe, expect, test } from "bun:test";
 import { AmqpError } from "../src/protocol/errors.ts";
 import type { Method } from "../src/protocol/methods.ts";
+import { encodeProperties } from "../src/protocol/properties.ts";
 import { FrameWriter } from "../src/protocol/writer.ts";
+
+/** A message envelope as the shards keep it (src/shard/records.ts). */
+function envelope(exchange: string, routingKey: string, props: Uint8Array, body: Uint8Array): Uint8Array {
+  const encoder = new TextEncoder();
+  const ex = encoder.encode(exchange);
+  const rk = encoder.encode(routingKey);
+  const out = new Uint8Array(2 + ex.length + rk.length + 4 + props.length + body.length);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  out[at++] = ex.length;
+  out.set(ex, at);
+  at += ex.length;
+  out[at++] = rk.length;
+  out.set(rk, at);
+  at += rk.length;
+  view.setUint32(at, props.length);
+  at += 4;
+  out.set(props, at);
+  out.set(body, at + props.length);
+  return out;
+}
 
 function bytesOf(write: (w: FrameWriter) => void, initial_bytes = 8): number[] {
   const w = new FrameWriter(initial_bytes);
@@ -35,18 +57,26 @@ describe("hot-path writers produce exactly the bytes methodFrame produces", () =
     }
   });
 
-  test("basicGetOk", () => {
-    for (const s of strings) {
-      for (const tag of tags) {
-        const expected = viaMethodFrame(2, {
-          name: "basic.get-ok",
-          deliveryTag: tag,
-          redelivered: true,
-          exchange: s,
-          routingKey: "rk",
-          messageCount: 4_000_000_000,
+  test("deliverEnvelope and getOkEnvelope write the method, header and body frames of the envelope", () => {
+    const encoder = new TextEncoder();
+    const props = encodeProperties({ contentType: "text/plain", headers: { a: 1 }, deliveryMode: 2 });
+    for (const exchange of ["", "amq.direct", "ключ"]) {
+      for (const body of [new Uint8Array(0), encoder.encode("hello"), new Uint8Array(10_000).fill(7)]) {
+        const env = envelope(exchange, "rk.1", props, body);
+        const padded = new Uint8Array(env.length + 5);
+        padded.set(env, 3);
+        const expectedDeliver = bytesOf((w) => {
+          w.methodFrame(7, { name: "basic.deliver", consumerTag: "ctag", deliveryTag: 2 ** 40, redelivered: true, exchange, routingKey: "rk.1" });
+          w.contentHeader(7, 60, body.length, props);
+          w.bodyFrames(7, body, 4096);
         });
-        expect(bytesOf((w) => w.basicGetOk(2, tag, true, s, "rk", 4_000_000_000))).toEqual(expected);
+        expect(bytesOf((w) => w.deliverEnvelope(7, "ctag", 2 ** 40, true, padded, 3, env.length, 4096))).toEqual(expectedDeliver);
+        const expectedGetOk = bytesOf((w) => {
+          w.methodFrame(2, { name: "basic.get-ok", deliveryTag: 9, redelivered: false, exchange, routingKey: "rk.1", messageCount: 4_000_000_000 });
+          w.contentHeader(2, 60, body.length, props);
+          w.bodyFrames(2, body, 4096);
+        });
+        expect(bytesOf((w) => w.getOkEnvelope(2, 9, false, 4_000_000_000, padded, 3, env.length, 4096))).toEqual(expectedGetOk);
       }
     }
   });
@@ -89,7 +119,7 @@ describe("hot-path writers produce exactly the bytes methodFrame produces", () =
     w.basicAck(1, 1, false);
     const before = Array.from(w.u8.subarray(0, w.length));
     expect(() => w.basicDeliver(1, "c", 1, false, "e", "r".repeat(256))).toThrow(AmqpError);
-    expect(() => w.basicGetOk(1, 1, false, "é".repeat(200), "r", 0)).toThrow(AmqpError);
+    expect(() => w.deliverEnvelope(1, "é".repeat(200), 1, false, envelope("e", "r", new Uint8Array([0, 0]), new Uint8Array(0)), 0, 11, 4096)).toThrow(AmqpError);
     expect(Array.from(w.take())).toEqual(before);
   });
 });

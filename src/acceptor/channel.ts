@@ -18,6 +18,7 @@ import type { ChannelHost } from "./channel_host.ts";
 import { ConfirmTracker, type ConfirmSink } from "./confirm_tracker.ts";
 import { DeliveryTags, type SettledDelivery } from "./delivery_tags.ts";
 import { PUBLISH_CHANNEL_AT, PUBLISH_FLAGS_AT, PUBLISH_SEQ_AT, PublishAssembler } from "./publish_assembler.ts";
+import { checkPublishProperties } from "./publish_checks.ts";
 import { asksForDirectReply, REPLY_TO_PREFIX, REPLY_TO_QUEUE, replyToName, withReplyTo } from "./direct_reply_to.ts";
 import * as topology from "./topology.ts";
 
@@ -55,7 +56,6 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   private readonly queueNames: string[] = [];
   private readonly targets = new Map<number, number[]>();
   private readonly tail = new RecordBuilder(256);
-  private readonly cursor = new RecordCursor();
   private readonly settled: SettledDelivery[] = [];
   /** Direct reply-to: the consumer tag and this channel's reply name, once it consumes replies. */
   private replyTo: { tag: string; name: string } | null = null;
@@ -341,22 +341,15 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     }
   }
 
-  deliver(consumer: ConsumerRecord, shard: number, deliveryId: number, redelivered: boolean, blob: Uint8Array): void {
+  /** A delivery from a shard; the envelope is read in place (env[at, at+length) is valid during the call). */
+  deliver(consumer: ConsumerRecord, shard: number, deliveryId: number, redelivered: boolean, env: Uint8Array, at: number, length: number): void {
     if (this.state !== "open" || this.consumers.get(consumer.tag) !== consumer) {
       if (deliveryId !== 0) this.broker.settle(shard, Settle.requeue, [deliveryId]);
       return;
     }
     const tag = this.tags.add(shard, deliveryId, !consumer.noAck);
     this.broker.counters.delivered++;
-    const c = this.cursor.reset(blob, new DataView(blob.buffer, blob.byteOffset, blob.byteLength), 0, blob.length);
-    const exchange = c.str8();
-    const routingKey = c.str8();
-    const props = c.view8(c.u32());
-    const body = blob.subarray(c.pos);
-    const out = this.host.out;
-    out.basicDeliver(this.number, consumer.tag, tag, redelivered, exchange, routingKey);
-    out.contentHeader(this.number, 60, body.length, props);
-    out.bodyFrames(this.number, body, this.host.frameMax);
+    this.host.out.deliverEnvelope(this.number, consumer.tag, tag, redelivered, env, at, length, this.host.frameMax);
     this.host.markDirty();
   }
 
@@ -373,16 +366,9 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
       const deliveryId = c.f64();
       const redelivered = c.u8v() !== 0;
       const remaining = c.u32();
-      const exchange = c.str8();
-      const routingKey = c.str8();
-      const props = c.view8(c.u32());
-      const body = c.view8(c.end - c.pos);
       const tag = this.tags.add(queue.shard, deliveryId, false);
       this.broker.counters.delivered++;
-      const out = this.host.out;
-      out.basicGetOk(this.number, tag, redelivered, exchange, routingKey, remaining);
-      out.contentHeader(this.number, 60, body.length, props);
-      out.bodyFrames(this.number, body, this.host.frameMax);
+      this.host.out.getOkEnvelope(this.number, tag, redelivered, remaining, c.u8, c.pos, c.end - c.pos, this.host.frameMax);
       this.host.markDirty();
     }));
     link.record.reset().u8v(ToShard.get).u32(queue.id).u32(reqId).u8v(m.noAck ? 1 : 0);
@@ -461,6 +447,12 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     if (userId !== undefined && userId !== this.host.user) {
       p.reset();
       throw new AmqpError(ReplyCode.preconditionFailed, `user_id property set to '${userId}' but authenticated user was '${this.host.user}'`, 60, 40);
+    }
+    try {
+      checkPublishProperties(raw, p.propsAt, p.propsLength);
+    } catch (error) {
+      p.reset();
+      throw error;
     }
     if (asksForDirectReply(raw, p.propsAt, p.propsLength)) {
       if (this.replyTo === null) {

@@ -6,7 +6,8 @@ import { ToAcceptor } from "../shard/records.ts";
 
 /** What the acceptor does with the shard's unsolicited records. */
 export interface ShardEvents {
-  deliver(shard: number, consumerId: number, deliveryId: number, redelivered: boolean, blob: Uint8Array): void;
+  /** The message envelope is env[at, at+length), valid only during the call. */
+  deliver(shard: number, consumerId: number, deliveryId: number, redelivered: boolean, env: Uint8Array, at: number, length: number): void;
   confirm(shard: number, channelId: number, seq: number): void;
   nack(shard: number, channelId: number, seq: number): void;
   /** End of a batch of records from a shard: flush what it produced. */
@@ -59,7 +60,7 @@ export class ShardLink {
         const redelivered = c.u8v() !== 0;
         const consumerId = c.u32();
         const deliveryId = c.f64();
-        this.events.deliver(this.index, consumerId, deliveryId, redelivered, c.view8(c.end - c.pos));
+        this.events.deliver(this.index, consumerId, deliveryId, redelivered, c.u8, c.pos, c.end - c.pos);
         return;
       }
       case ToAcceptor.reply: {

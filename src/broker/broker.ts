@@ -42,7 +42,7 @@ export interface BrokerOptions extends ShardPoolOptions {
 /** What the broker needs from a channel to route shard records to it. */
 export interface ChannelEndpoint {
   readonly channelId: number;
-  deliver(consumer: ConsumerRecord, shard: number, deliveryId: number, redelivered: boolean, blob: Uint8Array): void;
+  deliver(consumer: ConsumerRecord, shard: number, deliveryId: number, redelivered: boolean, env: Uint8Array, at: number, length: number): void;
   shardConfirmed(shard: number, seq: number): void;
   shardNacked(seq: number): void;
   /** The queue behind the consumer is gone: drop it (and tell the client, basic.cancel). */
@@ -253,7 +253,7 @@ export class Broker implements ShardEvents {
 
   // --- shard events ------------------------------------------------------------------------
 
-  deliver(shard: number, consumerId: number, deliveryId: number, redelivered: boolean, blob: Uint8Array): void {
+  deliver(shard: number, consumerId: number, deliveryId: number, redelivered: boolean, env: Uint8Array, at: number, length: number): void {
     const consumer = this.consumers.get(consumerId);
     const channel = consumer === undefined ? undefined : this.channels.get(consumer.channel.channelId);
     if (consumer === undefined || channel === undefined) {
@@ -261,7 +261,7 @@ export class Broker implements ShardEvents {
       if (deliveryId !== 0) this.settle(shard, Settle.requeue, [deliveryId]);
       return;
     }
-    channel.deliver(consumer, shard, deliveryId, redelivered, blob);
+    channel.deliver(consumer, shard, deliveryId, redelivered, env, at, length);
   }
 
   confirm(shard: number, channelId: number, seq: number): void {

@@ -17,6 +17,12 @@ const SHORTSTR_MAX_FRAME_BYTES = 256;
 /** The largest frame-max a tune can carry (u32). */
 const FRAME_MAX_LIMIT_BYTES = 0xffffffff;
 
+/** Bytes of an envelope's exchange and routing key, each with its length octet. */
+function envelopeKeysLength(env: Uint8Array, at: number): number {
+  const exchange = env[at]!;
+  return 2 + exchange + env[at + 1 + exchange]!;
+}
+
 export class FrameWriter extends ByteWriter {
   constructor(initial_bytes = 64 * 1024) {
     super(initial_bytes);
@@ -100,27 +106,40 @@ export class FrameWriter extends ByteWriter {
     this.endFrame(start);
   }
 
-  basicGetOk(
-    channel: number,
-    deliveryTag: number,
-    redelivered: boolean,
-    exchange: string,
-    routingKey: string,
-    messageCount: number,
-  ): void {
-    this.ensure(FRAME_OVERHEAD_BYTES + 4 + 2 * SHORTSTR_MAX_FRAME_BYTES + 13);
-    const start = this.beginMethod(channel, ClassId.basic, BASIC_GET_OK);
+  /**
+   * A whole basic.deliver (method, content header, body frames) from a message envelope as the
+   * shards keep it: u8 exchange length, exchange, u8 routing-key length, routing key, u32 properties
+   * length, raw properties, body. Exchange and routing key are already AMQP shortstrs there, so
+   * they are copied as one block; nothing is decoded and nothing allocated.
+   */
+  deliverEnvelope(channel: number, consumerTag: string, deliveryTag: number, redelivered: boolean, env: Uint8Array, at: number, length: number, frameMax: number): void {
+    const keys = envelopeKeysLength(env, at);
+    this.ensure(FRAME_OVERHEAD_BYTES + 4 + SHORTSTR_MAX_FRAME_BYTES + 9 + keys);
+    const start = this.beginMethod(channel, ClassId.basic, BASIC_DELIVER);
     try {
-      this.putU64(deliveryTag);
-      this.putU8(redelivered ? 1 : 0);
-      this.writeShortStr(exchange);
-      this.writeShortStr(routingKey);
+      this.writeShortStr(consumerTag);
     } catch (error) {
       this.length = start;
       throw error;
     }
+    this.putU64(deliveryTag);
+    this.putU8(redelivered ? 1 : 0);
+    this.putBytes(env, at, keys);
+    this.endFrame(start);
+    this.envelopeContent(channel, env, at + keys, at + length, frameMax);
+  }
+
+  /** basic.get-ok with its content from a message envelope (see deliverEnvelope). */
+  getOkEnvelope(channel: number, deliveryTag: number, redelivered: boolean, messageCount: number, env: Uint8Array, at: number, length: number, frameMax: number): void {
+    const keys = envelopeKeysLength(env, at);
+    this.ensure(FRAME_OVERHEAD_BYTES + 4 + 13 + keys);
+    const start = this.beginMethod(channel, ClassId.basic, BASIC_GET_OK);
+    this.putU64(deliveryTag);
+    this.putU8(redelivered ? 1 : 0);
+    this.putBytes(env, at, keys);
     this.putU32(messageCount);
     this.endFrame(start);
+    this.envelopeContent(channel, env, at + keys, at + length, frameMax);
   }
 
   basicAck(channel: number, deliveryTag: number, multiple: boolean): void {
@@ -147,6 +166,20 @@ export class FrameWriter extends ByteWriter {
     const written = this.u8.subarray(0, this.length);
     this.length = 0;
     return written;
+  }
+
+  /** Content header and body frames from an envelope's properties-length field to its end. */
+  private envelopeContent(channel: number, env: Uint8Array, propsLengthAt: number, end: number, frameMax: number): void {
+    const propsLength = ((env[propsLengthAt]! << 24) | (env[propsLengthAt + 1]! << 16) | (env[propsLengthAt + 2]! << 8) | env[propsLengthAt + 3]!) >>> 0;
+    const propsAt = propsLengthAt + 4;
+    const bodyAt = propsAt + propsLength;
+    this.contentHeader(channel, ClassId.basic, end - bodyAt, env.subarray(propsAt, bodyAt));
+    this.bodyFrames(channel, env.subarray(bodyAt, end), frameMax);
+  }
+
+  private putBytes(src: Uint8Array, at: number, length: number): void {
+    for (let i = 0; i < length; i++) this.u8[this.length + i] = src[at + i]!;
+    this.length += length;
   }
 
   private putFrameHeader(type: number, channel: number, size: number): void {
