@@ -10,7 +10,7 @@ import { FrameType } from "../protocol/constants.ts";
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import type { Method, MethodOf } from "../protocol/methods.ts";
 import { decodeMethod } from "../protocol/methods.ts";
-import { peekDeliveryMode, peekHeaders, peekUserId } from "../protocol/properties.ts";
+import { peekDeliveryMode, peekHeaders, peekUserId, PropertyFlag } from "../protocol/properties.ts";
 import { Decimal, type FieldTable, type FieldValue } from "../protocol/table.ts";
 import { RecordBuilder, RecordCursor } from "../shard/record_codec.ts";
 import { PublishFlag, Settle, ToShard } from "../shard/records.ts";
@@ -487,7 +487,8 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     this.broker.counters.published++;
     if (routed === 0 && p.mandatory) this.returnUnroutable();
     const seq = this.confirms === null ? 0 : this.confirms.take();
-    r.u8[PUBLISH_FLAGS_AT] = (persistent ? PublishFlag.persistent : 0) | (seq !== 0 ? PublishFlag.confirm : 0);
+    const expires = p.propsLength >= 2 && (r.u8[p.propsAt]! & (PropertyFlag.expiration >> 8)) !== 0;
+    r.u8[PUBLISH_FLAGS_AT] = (persistent ? PublishFlag.persistent : 0) | (seq !== 0 ? PublishFlag.confirm : 0) | (expires ? PublishFlag.expires : 0);
     r.view.setUint32(PUBLISH_CHANNEL_AT, this.channelId);
     r.view.setFloat64(PUBLISH_SEQ_AT, seq);
     if (this.tx !== null) {

@@ -45,6 +45,8 @@ export function queueLimits(args: FieldTable, site: ArgumentSite = NO_SITE): Que
   if (maxLength !== undefined) limits.maxLength = maxLength;
   const maxLengthBytes = nonNegativeInteger(args, "x-max-length-bytes", site);
   if (maxLengthBytes !== undefined) limits.maxLengthBytes = maxLengthBytes;
+  const messageTtl = nonNegativeInteger(args, "x-message-ttl", site);
+  if (messageTtl !== undefined) limits.messageTtl_ms = messageTtl;
   const overflow = args["x-overflow"];
   if (overflow !== undefined) {
     if (overflow === "drop-head" || overflow === "reject-publish") limits.overflow = overflow;

@@ -14,4 +14,6 @@ export interface QueueEntry {
   /** Position in its queue (monotonic per queue): a requeued entry goes back to its place. */
   readonly position: number;
   redelivered: boolean;
+  /** Date.now() after which the entry is dropped instead of delivered; 0 = never. */
+  readonly expiresAt_ms: number;
 }

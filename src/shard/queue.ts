@@ -10,6 +10,8 @@ export interface QueueLimits {
   maxLength?: number;
   maxLengthBytes?: number;
   overflow?: "drop-head" | "reject-publish";
+  /** x-message-ttl: how long a message may wait in this queue. */
+  messageTtl_ms?: number;
 }
 
 export type EnqueueResult = "queued" | "refused";
@@ -22,6 +24,8 @@ export class ShardQueue {
   private roundRobin = 0;
   readyBytes = 0;
   unacked = 0;
+  /** Ready entries that carry an expiry (so the shard knows which queues to sweep). */
+  expiring = 0;
   deleted = false;
 
   constructor(
@@ -40,18 +44,19 @@ export class ShardQueue {
    * Appends a message. At x-max-length / x-max-length-bytes, drop-head (the default) removes the
    * oldest ready messages into `dropped`; reject-publish refuses the new one.
    */
-  enqueue(message: Message, dropped: QueueEntry[]): EnqueueResult {
+  enqueue(message: Message, dropped: QueueEntry[], expiresAt_ms = 0): EnqueueResult {
     const size = message.blob.length;
     if (this.wouldOverflow(size)) {
       if (this.limits.overflow === "reject-publish") return "refused";
       while (this.ready.length > 0 && this.wouldOverflow(size)) dropped.push(this.take()!);
       if (this.wouldOverflow(size)) {
         // max-length 0: the message itself is dropped at once, as RabbitMQ does.
-        dropped.push({ message, position: this.nextPosition++, redelivered: false });
+        dropped.push({ message, position: this.nextPosition++, redelivered: false, expiresAt_ms });
         return "queued";
       }
     }
-    this.ready.push({ message, position: this.nextPosition++, redelivered: false });
+    this.ready.push({ message, position: this.nextPosition++, redelivered: false, expiresAt_ms });
+    if (expiresAt_ms !== 0) this.expiring++;
     this.readyBytes += size;
     return "queued";
   }
@@ -59,14 +64,29 @@ export class ShardQueue {
   /** Takes the head ready entry. */
   take(): QueueEntry | undefined {
     const entry = this.ready.shift();
-    if (entry !== undefined) this.readyBytes -= entry.message.blob.length;
+    if (entry !== undefined) {
+      this.readyBytes -= entry.message.blob.length;
+      if (entry.expiresAt_ms !== 0) this.expiring--;
+    }
     return entry;
+  }
+
+  /**
+   * Drops expired entries from the head into `dropped`. As in RabbitMQ, an entry expires only
+   * once it reaches the head: a longer-lived message in front keeps later ones waiting. Strictly
+   * past its time: a TTL of 0 still reaches a consumer that is ready in the same millisecond.
+   */
+  dropExpired(now_ms: number, dropped: QueueEntry[]): void {
+    for (let head = this.ready.peek(); head !== undefined && head.expiresAt_ms !== 0 && head.expiresAt_ms < now_ms; head = this.ready.peek()) {
+      dropped.push(this.take()!);
+    }
   }
 
   /** Puts a delivered entry back at its original place, marked redelivered. */
   requeue(entry: QueueEntry): void {
     entry.redelivered = true;
     this.readyBytes += entry.message.blob.length;
+    if (entry.expiresAt_ms !== 0) this.expiring++;
     const head = this.ready.peek();
     if (head === undefined || entry.position < head.position) this.ready.unshift(entry);
     else this.ready.insertBefore(entry, (e) => e.position > entry.position);
@@ -74,6 +94,7 @@ export class ShardQueue {
 
   purge(): QueueEntry[] {
     this.readyBytes = 0;
+    this.expiring = 0;
     return this.ready.clear();
   }
 

@@ -46,7 +46,8 @@ export const ToAcceptor = {
 
 export const Settle = { ack: 0, requeue: 1, drop: 2 } as const;
 
-export const PublishFlag = { persistent: 1, confirm: 2 } as const;
+/** expires: the properties carry an expiration (per-message TTL) the shard must read. */
+export const PublishFlag = { persistent: 1, confirm: 2, expires: 4 } as const;
 export const QueueFlag = { durable: 1, autoDelete: 2, exclusive: 4 } as const;
 export const ConsumeFlag = { noAck: 1 } as const;
 

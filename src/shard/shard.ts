@@ -9,6 +9,7 @@ import { Consumer } from "./consumer.ts";
 import { Deque } from "./deque.ts";
 import type { Message, QueueEntry } from "./message.ts";
 import { ShardQueue, type QueueLimits } from "./queue.ts";
+import { peekExpiration } from "../protocol/properties.ts";
 import { RecordBuilder, RecordCursor } from "./record_codec.ts";
 import {
   ConsumeFlag,
@@ -42,6 +43,9 @@ interface Waiter {
  */
 const JOURNAL_BACKLOG_BYTES = 64 * 1024 * 1024;
 
+/** How often queues holding messages with a TTL are swept for expired heads. */
+const EXPIRY_SWEEP_MS = 100;
+
 /** Deliveries written per queue per batch before moving on, so one busy queue can't starve others. */
 const DELIVERIES_PER_QUEUE_PER_BATCH = 2048;
 
@@ -69,6 +73,9 @@ export class Shard {
   private readonly out: OutRecord;
   private readonly dropped: QueueEntry[] = [];
   private reopenInflow: (() => void) | null = null;
+  /** Queues with entries that carry an expiry, swept every EXPIRY_SWEEP_MS while any exist. */
+  private readonly expiringQueues = new Set<ShardQueue>();
+  private sweepTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     private readonly sender: RecordSender,
@@ -209,16 +216,21 @@ export class Shard {
       blob: c.u8.slice(blobAt, blobAt + blobLength),
       persistent,
     };
+    const messageTtl_ms = (flags & PublishFlag.expires) !== 0 ? envelopeExpiration_ms(message.blob) : undefined;
+    const now_ms = messageTtl_ms !== undefined || this.expiringQueues.size > 0 ? Date.now() : 0;
     let refused = false;
     let durableKeys: string[] | null = null;
     for (let i = 0; i < n; i++) {
       const queue = this.queues.get(c.u32());
       if (queue === undefined) continue; // deleted while the publish was in flight: dropped
-      if (queue.enqueue(message, this.dropped) === "refused") {
+      const ttl_ms = minTtl(messageTtl_ms, queue.limits.messageTtl_ms);
+      const expiresAt_ms = ttl_ms === undefined ? 0 : (now_ms || Date.now()) + ttl_ms;
+      if (queue.enqueue(message, this.dropped, expiresAt_ms) === "refused") {
         refused = true;
         continue;
       }
       this.discardDropped(queue);
+      if (expiresAt_ms !== 0) this.watchExpiry(queue);
       if (persistent && queue.durable && this.journal !== null) (durableKeys ??= []).push(queue.key);
       if (queue.consumers.length > 0) this.dirty.add(queue);
     }
@@ -290,6 +302,7 @@ export class Shard {
 
   /** Counts of every queue of this shard, for listings and metrics. */
   private stats(reqId: number): void {
+    this.sweepExpired();
     const r = this.reply(reqId).u32(this.queues.size);
     for (const q of this.queues.values()) r.u32(q.id).u32(q.messageCount).u32(q.unacked).f64(q.readyBytes);
     r.send();
@@ -316,6 +329,7 @@ export class Shard {
       }
       if (action === Settle.requeue && !queue.deleted) {
         queue.requeue(entry);
+        if (entry.expiresAt_ms !== 0) this.watchExpiry(queue);
         if (queue.consumers.length > 0) this.dirty.add(queue);
       } else {
         this.forget(queue, entry);
@@ -328,6 +342,7 @@ export class Shard {
     const reqId = c.u32();
     const noAck = c.u8v() !== 0;
     const queue = this.queues.get(queueId);
+    if (queue !== undefined && queue.expiring > 0) this.expire(queue, Date.now());
     const entry = queue?.take();
     if (queue === undefined || entry === undefined) {
       this.reply(reqId).u8v(0).send();
@@ -348,6 +363,7 @@ export class Shard {
   }
 
   private deliver(queue: ShardQueue): void {
+    if (queue.expiring > 0) this.expire(queue, Date.now());
     for (let sent = 0; queue.ready.length > 0; sent++) {
       if (sent === DELIVERIES_PER_QUEUE_PER_BATCH || this.sender.backlogged) {
         this.dirty.add(queue);
@@ -410,6 +426,30 @@ export class Shard {
     }
   }
 
+  private watchExpiry(queue: ShardQueue): void {
+    this.expiringQueues.add(queue);
+    this.sweepTimer ??= setInterval(() => {
+      this.sweepExpired();
+      this.onBatchEnd();
+    }, EXPIRY_SWEEP_MS);
+  }
+
+  private sweepExpired(): void {
+    const now_ms = Date.now();
+    for (const queue of this.expiringQueues) this.expire(queue, now_ms);
+    if (this.expiringQueues.size === 0 && this.sweepTimer !== null) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = null;
+    }
+  }
+
+  /** Drops the queue's expired head entries (for good: as RabbitMQ without a dead-letter exchange). */
+  private expire(queue: ShardQueue, now_ms: number): void {
+    queue.dropExpired(now_ms, this.dropped);
+    this.discardDropped(queue);
+    if (queue.expiring === 0 || queue.deleted) this.expiringQueues.delete(queue);
+  }
+
   private discardDropped(queue: ShardQueue): void {
     for (const entry of this.dropped) this.forget(queue, entry);
     this.dropped.length = 0;
@@ -452,4 +492,18 @@ function pushTo(map: Map<ShardQueue, number[]>, queue: ShardQueue, id: number): 
   const list = map.get(queue);
   if (list === undefined) map.set(queue, [id]);
   else list.push(id);
+}
+
+/** The per-message TTL in the envelope's expiration property (validated by the acceptor). */
+function envelopeExpiration_ms(blob: Uint8Array): number | undefined {
+  const keys = 2 + blob[0]! + blob[1 + blob[0]!]!;
+  const propsLength = ((blob[keys]! << 24) | (blob[keys + 1]! << 16) | (blob[keys + 2]! << 8) | blob[keys + 3]!) >>> 0;
+  const expiration = peekExpiration(blob, keys + 4, propsLength);
+  return expiration === undefined ? undefined : Number(expiration);
+}
+
+function minTtl(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
 }
