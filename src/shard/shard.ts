@@ -162,11 +162,15 @@ export class Shard {
     const list = this.recovered.get(queue.key);
     if (list === undefined) return;
     this.recovered.delete(queue.key);
+    // The journal keeps no arrival time: a recovered message's TTL counts from its recovery.
+    const now_ms = Date.now();
     for (const { message, redelivered } of list) {
-      queue.enqueue(message, this.dropped);
+      const ttl_ms = minTtl(envelopeExpiration_ms(message.blob), queue.limits.messageTtl_ms);
+      queue.enqueue(message, this.dropped, ttl_ms === undefined ? 0 : now_ms + ttl_ms);
       if (redelivered) queue.ready.at(queue.ready.length - 1).redelivered = true;
     }
     this.discardDropped(queue);
+    if (queue.expiring > 0) this.watchExpiry(queue);
   }
 
   private deleteQueue(c: RecordCursor): void {
