@@ -178,3 +178,25 @@ test("basic.publish with immediate=true closes the connection with 540 NOT_IMPLE
   expect(r["connectionClosed"]).toBe(true);
   expect(r["close"]).toEqual({ replyCode: 540, replyText: "NOT_IMPLEMENTED - immediate=true", classId: 60, methodId: 40 });
 });
+
+test("an unparsable or out-of-range expiration and a delivery-mode other than 1 or 2 are 406; valid ones pass", () => {
+  const refused = (field: string) => channelClosedWith(results.outcome("property-errors", field));
+  const precondition = (text: string) => ({ code: 406, text: `PRECONDITION_FAILED - ${text}`, classId: 60, methodId: 40, closed: true });
+  expect(refused("expirationNotANumber")).toEqual(precondition("invalid expiration 'soon': no_integer"));
+  expect(refused("expirationEmpty")).toEqual(precondition("invalid expiration '': no_integer"));
+  expect(refused("expirationNegative")).toEqual(precondition("invalid expiration '-1': {value_negative,-1}"));
+  expect(refused("expirationFraction")).toEqual(precondition(`invalid expiration '1.5': {leftover_string,".5"}`));
+  expect(refused("expirationTooLarge")).toEqual(precondition("invalid expiration '315360000001': {value_too_large,315360000001}"));
+  // Erlang's ~p breaks a term that would pass column 78 and indents it under the brace.
+  const leftover = "x".repeat(30);
+  expect(refused("expirationLongLeftover")).toEqual(
+    precondition(`invalid expiration '1${leftover}': {leftover_string,\n${" ".repeat(55)}"${leftover}"}`),
+  );
+  expect(refused("deliveryModeZero")).toEqual(precondition("invalid message: {delivery_mode_unknown,0}"));
+  expect(refused("deliveryModeThree")).toEqual(precondition("invalid message: {delivery_mode_unknown,3}"));
+  expect(refused("userIdFirst")).toEqual(precondition("user_id property set to 'bob' but authenticated user was 'guest'"));
+  expect(results.outcome("property-errors", "accepted").ok).toBe(true);
+  expect(results.outcome("property-errors", "acceptedLimit").ok).toBe(true);
+  // Only the two accepted messages were enqueued.
+  expect(results.outcome("property-errors", "stored")).toEqual({ ok: true, value: { messageCount: 2 } });
+});

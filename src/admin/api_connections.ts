@@ -26,8 +26,10 @@ export function connectionJson(ctx: AdminContext, c: Connection): Record<string,
   const name = ctx.server.connectionName(c);
   const local = splitHostPort(name.slice(name.indexOf(" -> ") + 4));
   const details = peerDetails(ctx, c);
+  const provided = c.clientProperties["connection_name"];
   return {
     name,
+    ...(typeof provided === "string" ? { user_provided_name: provided } : {}),
     node: ctx.node,
     type: "network",
     state: "running",

@@ -10,6 +10,7 @@ import { PASSWORD_HASHING } from "../broker/users.ts";
 import { isExchangeType } from "../routing/exchange.ts";
 import { log } from "../log.ts";
 import { badRequest } from "./api_errors.ts";
+import { checkAmqpName } from "./api_fields.ts";
 import { isPasswordHash } from "./api_users.ts";
 import { noContent, ok, type ApiRequest, type ApiResponse, type Route } from "./api_route.ts";
 
@@ -61,9 +62,11 @@ function checkDefinitions(defs: Item): Definitions {
   for (const x of items(defs, "exchanges")) {
     requireTypes(x, `exchange '${String(x["name"])}'`, ["name", "vhost", "type"], ["durable", "auto_delete", "internal"]);
     if (!isExchangeType(x["type"] as string)) throw badRequest(`exchange '${String(x["name"])}': unknown type '${String(x["type"])}'`);
+    checkAmqpName("exchange", x["name"] as string);
   }
   for (const q of items(defs, "queues")) {
     requireTypes(q, `queue '${String(q["name"])}'`, ["name", "vhost"], ["durable", "auto_delete"]);
+    checkAmqpName("queue", q["name"] as string);
     queueLimits(tableFromJson(q["arguments"] as Record<string, unknown> | undefined));
   }
   for (const b of items(defs, "bindings")) {

@@ -8,7 +8,7 @@ import { alternateExchangeOf, isExchangeType, type ExchangeDef } from "../routin
 import { requirePermission, vhostsInScope } from "./api_auth.ts";
 import { bindingJson } from "./api_bindings.ts";
 import { badRequest, inequivalentArg, notAuthorised, notFound } from "./api_errors.ts";
-import { boolField, objectField, stringField } from "./api_fields.ts";
+import { boolField, checkAmqpName, objectField, stringField } from "./api_fields.ts";
 import { created, existingVhost, noContent, ok, param, sortedByVhostAndName, type ApiRequest, type ApiResponse, type Route } from "./api_route.ts";
 
 const DEFAULT_EXCHANGE_REFUSED = "operation not permitted on the default exchange";
@@ -48,6 +48,7 @@ async function declareExchange(req: ApiRequest): Promise<ApiResponse> {
   const internal = boolField(body, "internal", false);
   const args = tableFromJson(objectField(body, "arguments"));
   if (!isExchangeType(type)) throw badRequest(`unknown exchange type '${type}'`);
+  checkAmqpName("exchange", name);
   if (name === "") throw notAuthorised(DEFAULT_EXCHANGE_REFUSED);
   requirePermission(req.ctx, req.principal, vhost.name, "configure", "exchange", name);
   const existing = vhost.routes.exchange(name);

@@ -33,3 +33,8 @@ export function tagsField(value: unknown): string[] {
   if (list === null || !list.every((t): t is string => typeof t === "string")) throw badRequest("tags must be a string or a list of strings");
   return [...new Set(list.map((t) => t.trim()).filter((t) => t !== ""))];
 }
+
+/** Queue and exchange names are AMQP shortstrs: a longer one could never be used by a client. */
+export function checkAmqpName(kind: "queue" | "exchange", name: string): void {
+  if (Buffer.byteLength(name, "utf8") > 255) throw badRequest(`${kind} name is longer than 255 bytes`);
+}

@@ -12,7 +12,7 @@ import { requirePermission, vhostsInScope } from "./api_auth.ts";
 import { bindingJson, defaultBinding } from "./api_bindings.ts";
 import { channelIndex, consumerJson, peerDetails } from "./api_connections.ts";
 import { badRequest, inequivalentArg, notAuthorised, notFound } from "./api_errors.ts";
-import { boolField, objectField } from "./api_fields.ts";
+import { boolField, checkAmqpName, objectField } from "./api_fields.ts";
 import { created, existingVhost, noContent, ok, param, sortedByVhostAndName, type ApiRequest, type ApiResponse, type Route } from "./api_route.ts";
 
 /** RabbitMQ's *_details objects. Per-queue rates are not tracked: always 0.0. */
@@ -86,6 +86,7 @@ async function declareQueue(req: ApiRequest): Promise<ApiResponse> {
   const durable = boolField(body, "durable", false);
   const autoDelete = boolField(body, "auto_delete", false);
   const args = tableFromJson(objectField(body, "arguments"));
+  checkAmqpName("queue", name);
   requirePermission(req.ctx, req.principal, vhost.name, "configure", "queue", name);
   const existing = vhost.queues.get(name);
   if (existing === undefined) {

@@ -96,6 +96,12 @@ export class Broker implements ShardEvents {
       this.users.setPermission(options.defaultUser, "/", { configure: ".*", write: ".*", read: ".*" });
       this.definitionsChanged(null, true);
     }
+    // Every durable queue is declared (and has adopted its recovered messages) before this.
+    for (const link of this.pool.links) {
+      link.record.reset().u8v(ToShard.recoveryDone);
+      link.send();
+    }
+    this.scheduleFlush();
   }
 
   // --- definitions -------------------------------------------------------------------------

@@ -31,6 +31,12 @@ export const ToShard = {
   kick: 10,
   /** u32 reqId → reply u32 n, n × (u32 queueId, u32 ready, u32 unacked, f64 readyBytes) */
   stats: 11,
+  /**
+   * (no fields) Start-up declared every durable queue: journal messages recovered for any other
+   * queue (an exclusive one, or one deleted just before a crash) are dropped, not left for a
+   * later queue of the same name to adopt.
+   */
+  recoveryDone: 12,
 } as const;
 
 export const ToAcceptor = {

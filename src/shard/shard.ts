@@ -124,6 +124,7 @@ export class Shard {
       case ToShard.sync: return this.sync(c.u32());
       case ToShard.kick: return this.kick(c.u32());
       case ToShard.stats: return this.stats(c.u32());
+      case ToShard.recoveryDone: return this.dropUnadopted();
       default: throw new Error(`shard: unknown record type ${type}`);
     }
   }
@@ -171,6 +172,12 @@ export class Shard {
     }
     this.discardDropped(queue);
     if (queue.expiring > 0) this.watchExpiry(queue);
+  }
+
+  /** The durable queues are all declared: what none adopted belongs to queues that are gone. */
+  private dropUnadopted(): void {
+    if (this.journal !== null) for (const key of this.recovered.keys()) this.lastJournalSeq = this.journal.dropQueue(key);
+    this.recovered.clear();
   }
 
   private deleteQueue(c: RecordCursor): void {

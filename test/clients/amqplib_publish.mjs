@@ -70,6 +70,32 @@ await check("user-id", async () => {
   return { queue, mismatch, matching, counts };
 });
 
+await check("property-errors", async () => {
+  const queue = unique("checked");
+  await onFreshChannel(conn, (ch) => ch.assertQueue(queue, { durable: false }));
+  const publish = (options) => onFreshChannel(conn, async (ch) => {
+    ch.sendToQueue(queue, Buffer.from("x"), options);
+    await ch.waitForConfirms();
+  }, { confirm: true });
+  const result = {
+    expirationNotANumber: await publish({ expiration: "soon" }),
+    expirationEmpty: await publish({ expiration: "" }),
+    expirationNegative: await publish({ expiration: "-1" }),
+    expirationFraction: await publish({ expiration: "1.5" }),
+    expirationTooLarge: await publish({ expiration: "315360000001" }),
+    expirationLongLeftover: await publish({ expiration: "1" + "x".repeat(30) }),
+    deliveryModeZero: await publish({ deliveryMode: 0 }),
+    deliveryModeThree: await publish({ deliveryMode: 3 }),
+    // user-id is checked first.
+    userIdFirst: await publish({ userId: "bob", expiration: "soon", deliveryMode: 3 }),
+    // These are fine.
+    accepted: await publish({ expiration: "+60000", deliveryMode: 1 }),
+    acceptedLimit: await publish({ expiration: "315360000000", deliveryMode: 2 }),
+  };
+  result.stored = await onFreshChannel(conn, (ch) => ch.deleteQueue(queue));
+  return result;
+});
+
 // Every field-table value type amqplib can encode, some chosen so a re-encoding with another type
 // would change them (200 as a signed byte is -56, 40000 as a signed short is -25536).
 const headers = {

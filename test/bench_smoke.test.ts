@@ -1,0 +1,44 @@
+// `bun run bench` end to end, scaled down: it starts its own Warren, runs every scenario for 2 s
+// (backlog and prefill at 20,000 messages) and reports JSON lines. Each scenario must have moved
+// messages and counted them exactly: nothing lost, duplicated, reordered or misrouted. No timing
+// is asserted: this machine's speed is not the point, the generator's correctness is.
+import { beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import { SCENARIOS } from "../bench/scenarios.ts";
+import type { ScenarioResult } from "../bench/workload.ts";
+
+const PROJECT_ROOT = join(import.meta.dir, "..");
+/** The whole run: 12 scenarios of 2 s, plus setup and drains. */
+const RUN_TIMEOUT_MS = 110_000;
+
+const results = new Map<string, ScenarioResult>();
+let stderr = "";
+
+beforeAll(async () => {
+  const proc = Bun.spawn(["bun", "run", "bench", "--duration", "2", "--json", "--backlog", "20000", "--prefill", "20000"], {
+    cwd: PROJECT_ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe",
+  });
+  const killer = setTimeout(() => proc.kill("SIGINT"), RUN_TIMEOUT_MS - 5_000);
+  const [stdout, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  clearTimeout(killer);
+  stderr = err;
+  await proc.exited;
+  for (const line of stdout.split("\n")) {
+    if (line.trim() === "") continue;
+    const r = JSON.parse(line) as ScenarioResult & { kind: string };
+    if (r.kind === "run") results.set(r.scenario, r);
+  }
+}, RUN_TIMEOUT_MS);
+
+for (const scenario of SCENARIOS) {
+  test(`${scenario.name}: throughput > 0, lost 0, duplicated 0`, () => {
+    const r = results.get(scenario.name);
+    if (r === undefined) throw new Error(`no result for ${scenario.name}; bench stderr:\n${stderr.slice(-4000)}`);
+    expect(r.errors).toEqual([]);
+    expect(r.throughput_per_s).toBeGreaterThan(0);
+    expect(r.published).toBeGreaterThan(0);
+    expect({ lost: r.lost, duplicated: r.duplicated }).toEqual({ lost: 0, duplicated: 0 });
+    expect({ reordered: r.reordered, misrouted: r.misrouted, foreign: r.foreign, nacked: r.nacked, unconfirmed: r.unconfirmed, bogus_confirms: r.bogus_confirms })
+      .toEqual({ reordered: 0, misrouted: 0, foreign: 0, nacked: 0, unconfirmed: 0, bogus_confirms: 0 });
+  });
+}
