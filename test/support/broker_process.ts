@@ -32,8 +32,17 @@ export async function startBroker(options: { dataDir?: string; args?: string[] }
   const port = await freePort();
   const proc: Subprocess<"ignore", "ignore", "pipe"> = Bun.spawn(
     ["bun", "run", "server", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir, "--mgmt-port", "0", ...(options.args ?? [])],
-    { cwd: projectRoot, stdin: "ignore", stdout: "ignore", stderr: "pipe" },
+    // Its own process group: `bun run` starts the server as a child process, and a signal must
+    // reach the server itself (a SIGKILL to the wrapper alone would leave the server running).
+    { cwd: projectRoot, stdin: "ignore", stdout: "ignore", stderr: "pipe", detached: true },
   );
+  const signalGroup = (signal: NodeJS.Signals): void => {
+    try {
+      process.kill(-proc.pid, signal);
+    } catch {
+      // the group is already gone
+    }
+  };
   let stderr = "";
   const decoder = new TextDecoder();
   void (async () => {
@@ -42,14 +51,24 @@ export async function startBroker(options: { dataDir?: string; args?: string[] }
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (!stderr.includes("Warren listening")) {
     if (proc.exitCode !== null || Date.now() > deadline) {
-      proc.kill("SIGKILL");
+      signalGroup("SIGKILL");
       throw new Error(`broker did not start (exit ${proc.exitCode}):\n${stderr}`);
     }
     await Bun.sleep(20);
   }
   const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
-    if (proc.exitCode === null) proc.kill(signal);
-    return await proc.exited;
+    signalGroup(signal);
+    const code = await proc.exited;
+    // The wrapper can exit before the server: wait until no process of the group is left.
+    for (let i = 0; i < 250; i++) {
+      try {
+        process.kill(-proc.pid, 0);
+      } catch {
+        break;
+      }
+      await Bun.sleep(20);
+    }
+    return code;
   };
   return {
     port,
