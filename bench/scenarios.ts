@@ -1,0 +1,153 @@
+// The scenarios: each declares its own fresh queues and exchanges (named after the run), runs on
+// the workload engine and deletes them afterwards. Bodies are 16 bytes unless the name says so.
+import type { FlowSpec, RunContext, ScenarioResult } from "./workload.ts";
+import { runFillDrain, runTimed } from "./workload.ts";
+
+export interface ScenarioOptions {
+  /** Messages left in the queue by backlog-1m before its drain. */
+  backlog_messages: number;
+  /** Messages pre-filled for consume-only. */
+  prefill_messages: number;
+  /** Total publish rate of connections-100, msg/s. */
+  connectionsRate_per_s: number;
+}
+
+export const defaultScenarioOptions: ScenarioOptions = {
+  backlog_messages: 1_000_000,
+  prefill_messages: 500_000,
+  connectionsRate_per_s: 10_000,
+};
+
+export interface Scenario {
+  name: string;
+  run(ctx: RunContext, options: ScenarioOptions): Promise<ScenarioResult>;
+}
+
+const SMALL_BODY_BYTES = 16;
+const PREFETCH = 1000;
+const ACK_EVERY = 100;
+const CONFIRM_WINDOW = 1000;
+const FANOUT_QUEUES = 10;
+const TOPIC_QUEUES = 10;
+const TOPIC_BINDINGS = 10_000;
+const CONNECTIONS = 100;
+/** publish-only stops here even if the window is not over: memory, not speed, would be measured. */
+const PUBLISH_ONLY_MAX_MESSAGES = 5_000_000;
+
+function queueName(ctx: RunContext, scenario: string, i = 0): string {
+  return `${ctx.prefix}.${scenario}.q${i}`;
+}
+
+/** One producer, one queue, (optionally) one consumer: the shape of most scenarios. */
+function oneToOne(ctx: RunContext, scenario: string, body_bytes: number, persistent: boolean, consumers: 0 | 1): FlowSpec {
+  const queue = queueName(ctx, scenario);
+  return {
+    scenario,
+    topology: { queues: [{ name: queue, durable: persistent }], exchange: null, bindings: [] },
+    producers: 1,
+    publishTo: () => ({ exchange: "", routingKeys: [queue] }),
+    body_bytes,
+    persistent,
+    confirmWindow: persistent ? CONFIRM_WINDOW : 0,
+    rate_per_s: 0,
+    consumerQueues: consumers === 1 ? [queue] : [],
+    trackers: 1,
+    trackerOf: () => 0,
+    route: null,
+    fanout: 1,
+    prefetch: PREFETCH,
+    ackEvery: ACK_EVERY,
+    measureLatency: true,
+    throughputUnit: consumers === 1 ? "consumed/s" : "published/s",
+  };
+}
+
+function pipe(name: string, body_bytes: number, persistent: boolean): Scenario {
+  return { name, run: (ctx) => runTimed(ctx, oneToOne(ctx, name, body_bytes, persistent, 1)) };
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  pipe("transient-1-1", SMALL_BODY_BYTES, false),
+  pipe("persistent-1-1", SMALL_BODY_BYTES, true),
+  {
+    name: "publish-only",
+    run: (ctx) => runTimed(ctx, oneToOne(ctx, "publish-only", SMALL_BODY_BYTES, false, 0), PUBLISH_ONLY_MAX_MESSAGES),
+  },
+  {
+    name: "consume-only",
+    run: (ctx, o) => runFillDrain(ctx, { ...oneToOne(ctx, "consume-only", SMALL_BODY_BYTES, false, 1), measureLatency: false }, o.prefill_messages),
+  },
+  {
+    name: "fanout-10",
+    run: (ctx) => {
+      const exchange = `${ctx.prefix}.fanout-10.x`;
+      const queues = Array.from({ length: FANOUT_QUEUES }, (_, i) => queueName(ctx, "fanout-10", i));
+      return runTimed(ctx, {
+        ...oneToOne(ctx, "fanout-10", SMALL_BODY_BYTES, false, 1),
+        topology: { queues: queues.map((name) => ({ name, durable: false })), exchange: { name: exchange, type: "fanout" }, bindings: queues.map((queue) => ({ queue, routingKey: "" })) },
+        publishTo: () => ({ exchange, routingKeys: [""] }),
+        consumerQueues: queues,
+        trackers: FANOUT_QUEUES,
+        trackerOf: (consumer) => consumer,
+        fanout: FANOUT_QUEUES,
+        throughputUnit: "deliveries/s",
+      });
+    },
+  },
+  {
+    name: "topic-10k",
+    run: (ctx) => {
+      // Binding i is "bench.<i>.*" to queue i % 10; a message with key "bench.<i>.x" matches
+      // exactly that binding, so every message reaches exactly one queue, known from its seq.
+      const exchange = `${ctx.prefix}.topic-10k.x`;
+      const queues = Array.from({ length: TOPIC_QUEUES }, (_, i) => queueName(ctx, "topic-10k", i));
+      const bindings = Array.from({ length: TOPIC_BINDINGS }, (_, i) => ({ queue: queues[i % TOPIC_QUEUES]!, routingKey: `bench.${i}.*` }));
+      const keys = Array.from({ length: TOPIC_BINDINGS }, (_, i) => `bench.${i}.x`);
+      return runTimed(ctx, {
+        ...oneToOne(ctx, "topic-10k", SMALL_BODY_BYTES, false, 1),
+        topology: { queues: queues.map((name) => ({ name, durable: false })), exchange: { name: exchange, type: "topic" }, bindings },
+        publishTo: () => ({ exchange, routingKeys: keys }),
+        consumerQueues: queues,
+        trackers: 1,
+        trackerOf: () => 0,
+        // The producer uses key seq % 10,000.
+        route: (_producer, seq) => (seq % TOPIC_BINDINGS) % TOPIC_QUEUES,
+        throughputUnit: "routed/s",
+      });
+    },
+  },
+  pipe("body-1k-transient", 1024, false),
+  pipe("body-1k-persistent", 1024, true),
+  pipe("body-64k-transient", 65536, false),
+  pipe("body-64k-persistent", 65536, true),
+  {
+    name: "connections-100",
+    run: (ctx, o) => {
+      // 100 publishing connections at a fixed total rate, each into its own queue, each queue
+      // consumed on its own connection: latency at a load every broker should sustain.
+      const queues = Array.from({ length: CONNECTIONS }, (_, i) => queueName(ctx, "connections-100", i));
+      return runTimed(ctx, {
+        ...oneToOne(ctx, "connections-100", SMALL_BODY_BYTES, false, 1),
+        topology: { queues: queues.map((name) => ({ name, durable: false })), exchange: null, bindings: [] },
+        producers: CONNECTIONS,
+        publishTo: (producer) => ({ exchange: "", routingKeys: [queues[producer]!] }),
+        rate_per_s: o.connectionsRate_per_s / CONNECTIONS,
+        consumerQueues: queues,
+        route: (producer) => producer,
+      });
+    },
+  },
+  {
+    name: "backlog-1m",
+    run: (ctx, o) => runFillDrain(ctx, { ...oneToOne(ctx, "backlog-1m", SMALL_BODY_BYTES, false, 1), measureLatency: false }, o.backlog_messages),
+  },
+];
+
+export function findScenarios(names: readonly string[]): Scenario[] {
+  if (names.length === 0) return [...SCENARIOS];
+  return names.map((name) => {
+    const found = SCENARIOS.find((s) => s.name === name);
+    if (found === undefined) throw new Error(`unknown scenario '${name}'; known: ${SCENARIOS.map((s) => s.name).join(", ")}`);
+    return found;
+  });
+}
