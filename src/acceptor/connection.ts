@@ -191,14 +191,20 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
       this.out.take();
       return;
     }
-    const bytes = this.out.take();
     this.lastSent_ms = Date.now();
     if (this.pending.length > 0) {
-      this.queueOutput(bytes.slice());
+      this.queueOutput(this.out.detach());
       return;
     }
-    const written = this.socket.write(bytes);
-    if (written < bytes.length) this.queueOutput(bytes.slice(Math.max(0, written)));
+    const bytes = this.out.u8;
+    const length = this.out.length;
+    const written = Math.max(0, this.socket.write(bytes, 0, length));
+    if (written < length) {
+      // The unsent tail keeps the writer's buffer; the writer continues in a new one.
+      this.queueOutput(this.out.detach().subarray(written));
+    } else {
+      this.out.take();
+    }
   }
 
   private queueOutput(bytes: Uint8Array): void {

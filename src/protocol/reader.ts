@@ -21,6 +21,12 @@ const utf8Lossy = new TextDecoder("utf-8");
 const floatScratch = new Uint8Array(8);
 const floatView = new DataView(floatScratch.buffer);
 
+/** Strings up to this many bytes are interned (see Reader.interned); slots are a power of two. */
+const INTERN_MAX_BYTES = 64;
+const INTERN_SLOTS = 256;
+const internBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(INTERN_SLOTS);
+const internStrings: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS);
+
 export class Reader {
   buf: Uint8Array = EMPTY;
   pos = 0;
@@ -153,6 +159,38 @@ export class Reader {
     return this.buf.slice(start, start + n);
   }
 
+  /**
+   * Short strings repeat on the hot path (every publish carries its exchange and routing key):
+   * a direct-mapped cache keyed by the bytes' hash returns the string decoded before, after
+   * comparing the bytes, so a publish allocates no new string for a key seen recently.
+   */
+  private interned(start: number, length: number, field: string): string {
+    const buf = this.buf;
+    let h = 0x811c9dc5;
+    for (let i = start; i < start + length; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    const slot = (h >>> 0) & (INTERN_SLOTS - 1);
+    const cached = internBytes[slot];
+    if (cached !== undefined && cached.length === length) {
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (cached[i] !== buf[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return internStrings[slot]!;
+    }
+    let text: string;
+    try {
+      text = utf8Strict.decode(buf.subarray(start, start + length));
+    } catch {
+      throw new AmqpError(ReplyCode.frameError, `Malformed UTF-8 in ${field}`, this.classId, this.methodId);
+    }
+    internBytes[slot] = buf.slice(start, start + length);
+    internStrings[slot] = text;
+    return text;
+  }
+
   /** Skips n bytes, checked. */
   skip(n: number, field: string): void {
     this.need(n, field);
@@ -163,6 +201,7 @@ export class Reader {
     const start = this.pos;
     this.pos = start + length;
     if (length === 0) return "";
+    if (strict && length <= INTERN_MAX_BYTES) return this.interned(start, length, field);
     const bytes = this.buf.subarray(start, start + length);
     if (!strict) return utf8Lossy.decode(bytes);
     try {

@@ -3,6 +3,7 @@
 // write the method frame straight from their arguments, allocating nothing.
 
 import { AmqpError, ReplyCode } from "./errors.ts";
+import { copyBytes } from "../copy_bytes.ts";
 import { ByteWriter } from "./byte_writer.ts";
 import { ClassId, FRAME_END, FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FrameType } from "./constants.ts";
 import { encodeMethodArgs, methodIds } from "./methods.ts";
@@ -45,32 +46,32 @@ export class FrameWriter extends ByteWriter {
    * A content header frame around rawProperties (property flags + values exactly as a
    * publisher sent them, or as encodeProperties made them).
    */
-  contentHeader(channel: number, classId: number, bodySize: number, rawProperties: Uint8Array): void {
+  contentHeader(channel: number, classId: number, bodySize: number, rawProperties: Uint8Array, propsAt = 0, propsLength = rawProperties.length): void {
     if (!Number.isSafeInteger(bodySize) || bodySize < 0) {
       throw new AmqpError(ReplyCode.internalError, `body size ${bodySize} is not a non-negative safe integer`);
     }
-    this.ensure(FRAME_OVERHEAD_BYTES + 12 + rawProperties.length);
-    this.putFrameHeader(FrameType.header, channel, 12 + rawProperties.length);
+    this.ensure(FRAME_OVERHEAD_BYTES + 12 + propsLength);
+    this.putFrameHeader(FrameType.header, channel, 12 + propsLength);
     this.putU16(classId);
     this.putU16(0); // weight
     this.putU64(bodySize);
-    this.u8.set(rawProperties, this.length);
-    this.length += rawProperties.length;
+    copyBytes(this.u8, this.length, rawProperties, propsAt, propsLength);
+    this.length += propsLength;
     this.putU8(FRAME_END);
   }
 
   /** Body frames of at most frameMax bytes each (payload frameMax - 8); an empty body writes none. */
-  bodyFrames(channel: number, body: Uint8Array, frameMax: number): void {
+  bodyFrames(channel: number, body: Uint8Array, frameMax: number, bodyAt = 0, bodyLength = body.length): void {
     if (!Number.isInteger(frameMax) || frameMax <= FRAME_OVERHEAD_BYTES || frameMax > FRAME_MAX_LIMIT_BYTES) {
       throw new AmqpError(ReplyCode.internalError, `frame max ${frameMax} cannot carry a body`);
     }
     const chunk_bytes = frameMax - FRAME_OVERHEAD_BYTES;
-    const frames = Math.ceil(body.length / chunk_bytes);
-    this.ensure(body.length + frames * FRAME_OVERHEAD_BYTES);
-    for (let offset = 0; offset < body.length; offset += chunk_bytes) {
-      const size = Math.min(chunk_bytes, body.length - offset);
+    const frames = Math.ceil(bodyLength / chunk_bytes);
+    this.ensure(bodyLength + frames * FRAME_OVERHEAD_BYTES);
+    for (let offset = 0; offset < bodyLength; offset += chunk_bytes) {
+      const size = Math.min(chunk_bytes, bodyLength - offset);
       this.putFrameHeader(FrameType.body, channel, size);
-      this.u8.set(body.subarray(offset, offset + size), this.length);
+      copyBytes(this.u8, this.length, body, bodyAt + offset, size);
       this.length += size;
       this.putU8(FRAME_END);
     }
@@ -173,13 +174,25 @@ export class FrameWriter extends ByteWriter {
     const propsLength = ((env[propsLengthAt]! << 24) | (env[propsLengthAt + 1]! << 16) | (env[propsLengthAt + 2]! << 8) | env[propsLengthAt + 3]!) >>> 0;
     const propsAt = propsLengthAt + 4;
     const bodyAt = propsAt + propsLength;
-    this.contentHeader(channel, ClassId.basic, end - bodyAt, env.subarray(propsAt, bodyAt));
-    this.bodyFrames(channel, env.subarray(bodyAt, end), frameMax);
+    this.contentHeader(channel, ClassId.basic, end - bodyAt, env, propsAt, propsLength);
+    this.bodyFrames(channel, env, frameMax, bodyAt, end - bodyAt);
   }
 
   private putBytes(src: Uint8Array, at: number, length: number): void {
-    for (let i = 0; i < length; i++) this.u8[this.length + i] = src[at + i]!;
+    copyBytes(this.u8, this.length, src, at, length);
     this.length += length;
+  }
+
+  /**
+   * The bytes written so far, handed over for good (no copy): the writer goes on in a fresh buffer
+   * of the same size. For output that must wait (a socket that took only part of it).
+   */
+  detach(): Uint8Array {
+    const written = this.u8.subarray(0, this.length);
+    this.u8 = new Uint8Array(this.u8.length);
+    this.view = new DataView(this.u8.buffer);
+    this.length = 0;
+    return written;
   }
 
   private putFrameHeader(type: number, channel: number, size: number): void {

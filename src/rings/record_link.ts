@@ -6,6 +6,7 @@
 // - a full ring never drops or blocks: the sender keeps an ordered backlog and reports `backlogged`,
 //   so its owner stops feeding it (pauses sockets, stops delivering) until `onDrained` fires.
 //   The backlog is bounded by what the owner produces before it sees `backlogged`.
+import { copyBytes } from "../copy_bytes.ts";
 import { RingReader, RingWriter } from "./ring.ts";
 
 /** First byte of a fragment record. Record types of the broker never use it. */
@@ -41,15 +42,15 @@ export class RecordSender {
     if (this.backlog.length === 0) {
       const at = this.ring.reserve(total);
       if (at >= 0) {
-        this.ring.u8.set(headLen === head.length ? head : head.subarray(0, headLen), at);
-        if (tail !== undefined && tailLen > 0) this.ring.u8.set(tail.subarray(0, tailLen), at + headLen);
+        copyBytes(this.ring.u8, at, head, 0, headLen);
+        if (tail !== undefined && tailLen > 0) copyBytes(this.ring.u8, at + headLen, tail, 0, tailLen);
         this.ring.commit(total);
         return;
       }
     }
     const copy = new Uint8Array(total);
-    copy.set(head.subarray(0, headLen), 0);
-    if (tail !== undefined && tailLen > 0) copy.set(tail.subarray(0, tailLen), headLen);
+    copyBytes(copy, 0, head, 0, headLen);
+    if (tail !== undefined && tailLen > 0) copyBytes(copy, headLen, tail, 0, tailLen);
     this.pushBacklog(copy);
   }
 

@@ -2,6 +2,8 @@
 // Both are allocation-free on the steady path: the builder grows by doubling and is reused; the
 // cursor is reset onto each record in place.
 
+import { copyBytes } from "../copy_bytes.ts";
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -80,7 +82,7 @@ export class RecordBuilder {
 
   bytes(src: Uint8Array, offset: number, length: number): this {
     this.ensure(length);
-    this.u8.set(src.subarray(offset, offset + length), this.length);
+    copyBytes(this.u8, this.length, src, offset, length);
     this.length += length;
     return this;
   }
