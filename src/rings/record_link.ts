@@ -31,26 +31,26 @@ export class RecordSender {
     return this.backlog.length > 0;
   }
 
-  /** Queue the record `head[0..headLen) ++ tail[0..tailLen)`; visible to the reader after flush(). */
-  send(head: Uint8Array, headLen: number, tail?: Uint8Array, tailLen = 0): void {
+  /** Queue the record `head[0..headLen) ++ tail[tailAt..tailAt+tailLen)`; visible to the reader after flush(). */
+  send(head: Uint8Array, headLen: number, tail?: Uint8Array, tailLen = 0, tailAt = 0): void {
     const total = headLen + tailLen;
     if (total > MAX_RECORD_BYTES) throw new Error(`record of ${total} bytes exceeds ${MAX_RECORD_BYTES}`);
     if (total > this.ring.maxRecordBytes) {
-      this.sendFragmented(head, headLen, tail, tailLen);
+      this.sendFragmented(head, headLen, tail, tailLen, tailAt);
       return;
     }
     if (this.backlog.length === 0) {
       const at = this.ring.reserve(total);
       if (at >= 0) {
         copyBytes(this.ring.u8, at, head, 0, headLen);
-        if (tail !== undefined && tailLen > 0) copyBytes(this.ring.u8, at + headLen, tail, 0, tailLen);
+        if (tail !== undefined && tailLen > 0) copyBytes(this.ring.u8, at + headLen, tail, tailAt, tailLen);
         this.ring.commit(total);
         return;
       }
     }
     const copy = new Uint8Array(total);
     copyBytes(copy, 0, head, 0, headLen);
-    if (tail !== undefined && tailLen > 0) copyBytes(copy, headLen, tail, 0, tailLen);
+    if (tail !== undefined && tailLen > 0) copyBytes(copy, headLen, tail, tailAt, tailLen);
     this.pushBacklog(copy);
   }
 
@@ -59,11 +59,11 @@ export class RecordSender {
     if (this.ring.pendingBytes > 0) this.ring.publish();
   }
 
-  private sendFragmented(head: Uint8Array, headLen: number, tail: Uint8Array | undefined, tailLen: number): void {
+  private sendFragmented(head: Uint8Array, headLen: number, tail: Uint8Array | undefined, tailLen: number, tailAt: number): void {
     const total = headLen + tailLen;
     const whole = new Uint8Array(total);
-    whole.set(head.subarray(0, headLen), 0);
-    if (tail !== undefined && tailLen > 0) whole.set(tail.subarray(0, tailLen), headLen);
+    copyBytes(whole, 0, head, 0, headLen);
+    if (tail !== undefined && tailLen > 0) copyBytes(whole, headLen, tail, tailAt, tailLen);
     const chunk = this.ring.maxRecordBytes - FRAGMENT_HEADER_BYTES;
     for (let off = 0; off < total; off += chunk) {
       const n = Math.min(chunk, total - off);

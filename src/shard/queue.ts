@@ -45,17 +45,18 @@ export class ShardQueue {
    * oldest ready messages into `dropped`; reject-publish refuses the new one.
    */
   enqueue(message: Message, dropped: QueueEntry[], expiresAt_ms = 0): EnqueueResult {
-    const size = message.blob.length;
+    const size = message.length;
+    if (this.wouldOverflow(size) && this.limits.overflow === "reject-publish") return "refused";
+    // Held by this queue from here on (dropped entries are released by whoever takes `dropped`).
+    message.refs++;
+    const entry: QueueEntry = { message, position: this.nextPosition++, redelivered: false, expiresAt_ms };
+    while (this.ready.length > 0 && this.wouldOverflow(size)) dropped.push(this.take()!);
     if (this.wouldOverflow(size)) {
-      if (this.limits.overflow === "reject-publish") return "refused";
-      while (this.ready.length > 0 && this.wouldOverflow(size)) dropped.push(this.take()!);
-      if (this.wouldOverflow(size)) {
-        // max-length 0: the message itself is dropped at once, as RabbitMQ does.
-        dropped.push({ message, position: this.nextPosition++, redelivered: false, expiresAt_ms });
-        return "queued";
-      }
+      // max-length 0: the message itself is dropped at once, as RabbitMQ does.
+      dropped.push(entry);
+      return "queued";
     }
-    this.ready.push({ message, position: this.nextPosition++, redelivered: false, expiresAt_ms });
+    this.ready.push(entry);
     if (expiresAt_ms !== 0) this.expiring++;
     this.readyBytes += size;
     return "queued";
@@ -65,7 +66,7 @@ export class ShardQueue {
   take(): QueueEntry | undefined {
     const entry = this.ready.shift();
     if (entry !== undefined) {
-      this.readyBytes -= entry.message.blob.length;
+      this.readyBytes -= entry.message.length;
       if (entry.expiresAt_ms !== 0) this.expiring--;
     }
     return entry;
@@ -85,7 +86,7 @@ export class ShardQueue {
   /** Puts a delivered entry back at its original place, marked redelivered. */
   requeue(entry: QueueEntry): void {
     entry.redelivered = true;
-    this.readyBytes += entry.message.blob.length;
+    this.readyBytes += entry.message.length;
     if (entry.expiresAt_ms !== 0) this.expiring++;
     const head = this.ready.peek();
     if (head === undefined || entry.position < head.position) this.ready.unshift(entry);

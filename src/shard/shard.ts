@@ -9,6 +9,7 @@ import { Consumer } from "./consumer.ts";
 import { Deque } from "./deque.ts";
 import type { Message, QueueEntry } from "./message.ts";
 import { ShardQueue, type QueueLimits } from "./queue.ts";
+import { SlabAllocator } from "./slab.ts";
 import { peekExpiration } from "../protocol/properties.ts";
 import { RecordBuilder, RecordCursor } from "./record_codec.ts";
 import {
@@ -72,6 +73,7 @@ export class Shard {
   private readonly cur = new RecordCursor();
   private readonly out: OutRecord;
   private readonly dropped: QueueEntry[] = [];
+  private readonly slabs = new SlabAllocator();
   private reopenInflow: (() => void) | null = null;
   /** Queues with entries that carry an expiry, swept every EXPIRY_SWEEP_MS while any exist. */
   private readonly expiringQueues = new Set<ShardQueue>();
@@ -103,7 +105,7 @@ export class Shard {
       enqueue: (queue, msgId, payload, redelivered) => {
         let list = this.recovered.get(queue);
         if (list === undefined) this.recovered.set(queue, (list = []));
-        list.push({ message: { id: msgId, blob: payload, persistent: true }, redelivered });
+        list.push({ message: { id: msgId, buf: payload, at: 0, length: payload.length, slab: null, persistent: true, refs: 0 }, redelivered });
       },
     });
     return { messages: stats.messages, elapsed_ms: stats.elapsed_ms };
@@ -166,7 +168,7 @@ export class Shard {
     // The journal keeps no arrival time: a recovered message's TTL counts from its recovery.
     const now_ms = Date.now();
     for (const { message, redelivered } of list) {
-      const ttl_ms = minTtl(envelopeExpiration_ms(message.blob), queue.limits.messageTtl_ms);
+      const ttl_ms = minTtl(envelopeExpiration_ms(message.buf, message.at), queue.limits.messageTtl_ms);
       queue.enqueue(message, this.dropped, ttl_ms === undefined ? 0 : now_ms + ttl_ms);
       if (redelivered) queue.ready.at(queue.ready.length - 1).redelivered = true;
     }
@@ -195,7 +197,7 @@ export class Shard {
     }
     const count = queue.messageCount;
     queue.deleted = true;
-    queue.purge();
+    for (const entry of queue.purge()) this.unref(entry.message); // the journal drops the queue whole
     for (const consumer of [...queue.consumers]) this.cancel(consumer.id);
     this.queues.delete(queueId);
     this.dirty.delete(queue);
@@ -221,13 +223,18 @@ export class Shard {
     c.pos += blobLength;
     const n = c.u16();
     const persistent = (flags & PublishFlag.persistent) !== 0;
-    // One copy out of the ring: the message outlives the record.
+    // One copy out of the ring into a slab: the message outlives the record.
+    const slab = this.slabs.place(c.u8, blobAt, blobLength);
     const message: Message = {
       id: this.journal === null ? this.nextMessageId++ : this.journal.nextMsgId(),
-      blob: c.u8.slice(blobAt, blobAt + blobLength),
+      buf: this.slabs.lastBuf,
+      at: this.slabs.lastAt,
+      length: blobLength,
+      slab,
       persistent,
+      refs: 0,
     };
-    const messageTtl_ms = (flags & PublishFlag.expires) !== 0 ? envelopeExpiration_ms(message.blob) : undefined;
+    const messageTtl_ms = (flags & PublishFlag.expires) !== 0 ? envelopeExpiration_ms(message.buf, message.at) : undefined;
     const now_ms = messageTtl_ms !== undefined || this.expiringQueues.size > 0 ? Date.now() : 0;
     let refused = false;
     let durableKeys: string[] | null = null;
@@ -245,8 +252,11 @@ export class Shard {
       if (persistent && queue.durable && this.journal !== null) (durableKeys ??= []).push(queue.key);
       if (queue.consumers.length > 0) this.dirty.add(queue);
     }
+    if (message.refs === 0) this.unref(message); // no queue took it
     let journalSeq = 0;
-    if (durableKeys !== null) journalSeq = this.lastJournalSeq = this.journal!.enqueue(message.id, durableKeys, message.blob);
+    if (durableKeys !== null) {
+      journalSeq = this.lastJournalSeq = this.journal!.enqueue(message.id, durableKeys, message.buf.subarray(message.at, message.at + message.length));
+    }
     if ((flags & PublishFlag.confirm) === 0) return;
     if (refused) this.record(ToAcceptor.nack).u32(channelId).f64(seq).send();
     this.settleConfirm({ journalSeq, kind: "confirm", id: channelId, seq });
@@ -360,9 +370,10 @@ export class Shard {
       return;
     }
     const deliveryId = noAck ? 0 : this.track(queue, entry, null);
+    // Sent before a no-ack get is forgotten: forgetting may release its slab space.
+    this.reply(reqId).u8v(1).f64(deliveryId).u8v(entry.redelivered ? 1 : 0).u32(queue.messageCount).send(entry.message);
     if (noAck) this.forget(queue, entry);
     else this.noteDelivered(queue, entry);
-    this.reply(reqId).u8v(1).f64(deliveryId).u8v(entry.redelivered ? 1 : 0).u32(queue.messageCount).send(entry.message.blob);
   }
 
   private deliverDirty(): void {
@@ -384,16 +395,15 @@ export class Shard {
       if (consumer === undefined) return; // re-marked dirty when credit frees up
       if (!consumer.noAck && !this.takeChannelCredit(consumer.creditSlot)) continue;
       const entry = queue.take()!;
-      let deliveryId = 0;
+      const deliveryId = consumer.noAck ? 0 : this.track(queue, entry, consumer);
+      // Sent before a no-ack delivery is forgotten: forgetting may release its slab space.
+      this.record(ToAcceptor.deliver).u8v(entry.redelivered ? 1 : 0).u32(consumer.id).f64(deliveryId).send(entry.message);
       if (consumer.noAck) {
         this.forget(queue, entry);
       } else {
-        deliveryId = this.track(queue, entry, consumer);
         consumer.unacked++;
         this.noteDelivered(queue, entry);
       }
-      const m = entry.message;
-      this.record(ToAcceptor.deliver).u8v(entry.redelivered ? 1 : 0).u32(consumer.id).f64(deliveryId).send(m.blob);
     }
   }
 
@@ -429,6 +439,13 @@ export class Shard {
     if (entry.message.persistent && queue.durable && this.journal !== null) {
       pushTo(this.removedIds, queue, entry.message.id);
     }
+    this.unref(entry.message);
+  }
+
+  /** One holder fewer; the message's slab space goes once no queue holds it. */
+  private unref(message: Message): void {
+    message.refs--;
+    if (message.refs <= 0 && message.slab !== null) this.slabs.release(message.slab);
   }
 
   private noteDelivered(queue: ShardQueue, entry: QueueEntry): void {
@@ -494,8 +511,10 @@ class OutRecord extends RecordBuilder {
     return this.reset().u8v(type);
   }
 
-  send(tail?: Uint8Array): void {
-    this.sender.send(this.u8, this.length, tail, tail === undefined ? 0 : tail.length);
+  /** Sends the record, followed by a message's envelope when given. */
+  send(message?: Message): void {
+    if (message === undefined) this.sender.send(this.u8, this.length);
+    else this.sender.send(this.u8, this.length, message.buf, message.length, message.at);
   }
 }
 
@@ -506,10 +525,10 @@ function pushTo(map: Map<ShardQueue, number[]>, queue: ShardQueue, id: number): 
 }
 
 /** The per-message TTL in the envelope's expiration property (validated by the acceptor). */
-function envelopeExpiration_ms(blob: Uint8Array): number | undefined {
-  const keys = 2 + blob[0]! + blob[1 + blob[0]!]!;
-  const propsLength = ((blob[keys]! << 24) | (blob[keys + 1]! << 16) | (blob[keys + 2]! << 8) | blob[keys + 3]!) >>> 0;
-  const expiration = peekExpiration(blob, keys + 4, propsLength);
+function envelopeExpiration_ms(buf: Uint8Array, at: number): number | undefined {
+  const keys = at + 2 + buf[at]! + buf[at + 1 + buf[at]!]!;
+  const propsLength = ((buf[keys]! << 24) | (buf[keys + 1]! << 16) | (buf[keys + 2]! << 8) | buf[keys + 3]!) >>> 0;
+  const expiration = peekExpiration(buf, keys + 4, propsLength);
   return expiration === undefined ? undefined : Number(expiration);
 }
 
