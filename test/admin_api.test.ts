@@ -1,7 +1,8 @@
 // The management HTTP API against a running Warren: RabbitMQ's paths, JSON shapes, tag rules and
 // error bodies, driven over real HTTP (and real AMQP clients where counts need traffic).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { closedBy, connect, startAdminBroker, uniq, type AdminBroker, type AMQPConnection } from "./admin_helpers.ts";
+import { closedBy, connect, startAdminBroker, type AdminBroker } from "./admin_helpers.ts";
+import { uniq, type AMQPConnection } from "./support/amqp_client_helpers.ts";
 
 let w: AdminBroker;
 const open: AMQPConnection[] = [];

@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./support/broker_process.ts";
-import { connect, runCtl, startAdminBroker, uniq, type AdminBroker, type AMQPConnection } from "./admin_helpers.ts";
+import { connect, runCtl, startAdminBroker, type AdminBroker } from "./admin_helpers.ts";
+import { uniq, type AMQPConnection } from "./support/amqp_client_helpers.ts";
 
 let w: AdminBroker;
 const open: AMQPConnection[] = [];

@@ -7,7 +7,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect, errorOf, startAdminBroker, type AdminBroker } from "./admin_helpers.ts";
+import { connect, startAdminBroker, type AdminBroker } from "./admin_helpers.ts";
+import { errorOf } from "./support/amqp_client_helpers.ts";
 
 let source: AdminBroker;
 const started: AdminBroker[] = [];

@@ -2,9 +2,8 @@
 // port, a small HTTP client for the API, `bun run ctl` as a user runs it, and AMQP helpers.
 import { join } from "node:path";
 import { AMQPClient } from "@cloudamqp/amqp-client";
+import type { AMQPConnection } from "./support/amqp_client_helpers.ts";
 import { freePort, startBroker, type BrokerProcess } from "./support/broker_process.ts";
-
-export type AMQPConnection = Awaited<ReturnType<AMQPClient["connect"]>>;
 
 const projectRoot = join(import.meta.dir, "..");
 
@@ -83,20 +82,6 @@ export async function runCtl(args: string[], env: Record<string, string> = {}): 
   });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
-}
-
-/** The message of a rejected promise (fails the test when it resolves). */
-export async function errorOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error("expected the operation to fail");
-}
-
-export function uniq(prefix: string): string {
-  return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
 /** Resolves when the connection is closed (by the server), with the close's message. */

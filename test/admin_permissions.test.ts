@@ -4,7 +4,8 @@
 // permissions is 530; deleting a vhost or a user closes its connections with 320.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { AMQPChannel } from "@cloudamqp/amqp-client";
-import { closedBy, connect, errorOf, startAdminBroker, uniq, type AdminBroker, type AMQPConnection } from "./admin_helpers.ts";
+import { closedBy, connect, startAdminBroker, type AdminBroker } from "./admin_helpers.ts";
+import { errorOf, uniq, type AMQPConnection } from "./support/amqp_client_helpers.ts";
 
 const VHOST = "app-vhost";
 const USER = "app-user";

@@ -5,10 +5,12 @@
 // healthy connection opened at the start must still publish and get a message.
 // Reference: RabbitMQ 3.10 on loopback; where Warren differs, the test says so.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { FrameType } from "../src/protocol/constants.ts";
 import { startBroker, type BrokerProcess } from "./support/broker_process.ts";
 import { concat, contentHeaderPayload, frameBytes, HealthProbe, methodPayload, RawAmqp, type CloseInfo } from "./support/raw_amqp.ts";
+import { mulberry32 } from "./support/seeded_random.ts";
+import { serverPids } from "./support/server_crash.ts";
 
 let broker: BrokerProcess;
 let probe: HealthProbe;
@@ -368,7 +370,8 @@ describe("message size", () => {
   const vmSize_kB = (pid: number): number => Number(/VmSize:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
 
   test.skipIf(process.platform !== "linux")("declared bodies that never arrive do not make the broker reserve their size", async () => {
-    const pid = brokerPid(broker.port);
+    const [pid] = serverPids(broker);
+    if (pid === undefined) throw new Error(`no broker process for port ${broker.port}`);
     const client = await RawAmqp.open(broker.port);
     const channels = Array.from({ length: 1000 }, (_, i) => i + 1);
     client.write(concat(...channels.map((ch) => frameBytes(FrameType.method, ch, methodPayload({ name: "channel.open" })))));
@@ -436,31 +439,3 @@ test("after all of that the broker is healthy and logged no internal error", asy
   expect(log).not.toContain("internal error");
   expect(log).not.toContain("[error]");
 });
-
-/** The pid of the broker listening on port (the `bun src/main.ts` process, not `bun run`). */
-function brokerPid(port: number): number {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-    } catch {
-      continue; // the process ended meanwhile
-    }
-    const at = args.indexOf("--port");
-    if (args.some((a) => a.endsWith("src/main.ts")) && at >= 0 && args[at + 1] === String(port)) return Number(entry);
-  }
-  throw new Error(`no broker process for port ${port}`);
-}
-
-/** A small seeded PRNG, so a failing random case can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -14,14 +14,15 @@
 //
 // Set CRASH_SEED to replay another sequence of kill moments.
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import type { AMQPChannel } from "@cloudamqp/amqp-client";
+import type { AMQPConnection } from "./support/amqp_client_helpers.ts";
 import { startBroker, type BrokerProcess } from "./support/broker_process.ts";
-
-type AMQPBaseClient = Awaited<ReturnType<AMQPClient["connect"]>>;
+import { mulberry32 } from "./support/seeded_random.ts";
+import { crash, terminate } from "./support/server_crash.ts";
 
 const ROUNDS = 20;
 const KILL_AFTER_MIN_MS = 100;
@@ -33,66 +34,9 @@ const ACK_WINDOW_MS = 250;
 const QUEUE = "crash.q";
 const SEED = Number(process.env["CRASH_SEED"] ?? 0x5eed2024);
 
-// --- killing the real server (as in durability_restart.test.ts) ----------------------------
-
-/**
- * The harness runs `bun run server`, which starts `bun src/main.ts` as a child: SIGKILL of the
- * harness's process kills only that wrapper. The crash kills the server itself, found by its
- * port and data dir.
- */
-function serverPids(broker: BrokerProcess): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-    } catch {
-      continue;
-    }
-    const port = argv.indexOf("--port");
-    const dir = argv.indexOf("--data-dir");
-    if (argv.some((a) => a.endsWith("src/main.ts")) && port >= 0 && argv[port + 1] === String(broker.port) && dir >= 0 && argv[dir + 1] === broker.dataDir) {
-      pids.push(Number(entry));
-    }
-  }
-  return pids;
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-async function crash(broker: BrokerProcess): Promise<void> {
-  const pids = serverPids(broker);
-  if (pids.length === 0) throw new Error(`no server process found for port ${broker.port}`);
-  for (const pid of pids) process.kill(pid, "SIGKILL");
-  await broker.stop("SIGKILL");
-  for (const deadline = Date.now() + 5000; pids.some(alive); await Bun.sleep(5)) {
-    if (Date.now() > deadline) throw new Error(`server ${pids.join(",")} still alive after SIGKILL`);
-  }
-}
-
 // --- helpers -------------------------------------------------------------------------------
 
-/** mulberry32: a small seeded generator, so a failing run can be replayed with CRASH_SEED. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-async function connect(broker: BrokerProcess): Promise<AMQPBaseClient> {
+async function connect(broker: BrokerProcess): Promise<AMQPConnection> {
   const conn = await new AMQPClient(broker.url).connect();
   conn.onerror = () => {}; // the crash drops it
   return conn;
@@ -147,16 +91,12 @@ const dataDir = mkdtempSync(join(tmpdir(), "warren-crash-"));
 let broker: BrokerProcess | undefined;
 
 afterAll(async () => {
-  if (broker !== undefined) {
-    const pids = serverPids(broker);
-    await broker.stop("SIGTERM");
-    for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
-  }
+  if (broker !== undefined) await terminate(broker);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 test(`${ROUNDS} rounds of SIGKILL under confirmed publishing and acking lose no confirmed message`, async () => {
-  const random = seeded(SEED);
+  const random = mulberry32(SEED);
   let nextNumber = 0;
   const published = new Set<number>();
   const confirmed = new Set<number>();

@@ -8,69 +8,24 @@
 // the only way a client can: a confirmed persistent publish to the same queue (so the same shard)
 // afterwards, whose confirm means the journal holds everything that shard appended before it.
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import type { AMQPChannel, AMQPMessage, AMQPProperties } from "@cloudamqp/amqp-client";
+import type { AMQPConnection } from "./support/amqp_client_helpers.ts";
 import { startBroker, type BrokerProcess } from "./support/broker_process.ts";
+import { crash, terminate } from "./support/server_crash.ts";
 
-type AMQPBaseClient = Awaited<ReturnType<AMQPClient["connect"]>>;
 type Restart = "SIGTERM" | "SIGKILL";
-
-// --- killing the real server ---------------------------------------------------------------
-
-/**
- * The harness runs `bun run server`, which starts `bun src/main.ts` as a child: SIGTERM reaches
- * the server, but SIGKILL kills only the `bun run` wrapper and leaves the server running. A
- * crash therefore kills the server process itself, found by its port and data dir.
- */
-function serverPids(broker: BrokerProcess): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-    } catch {
-      continue;
-    }
-    const port = argv.indexOf("--port");
-    const dir = argv.indexOf("--data-dir");
-    if (argv.some((a) => a.endsWith("src/main.ts")) && port >= 0 && argv[port + 1] === String(broker.port) && dir >= 0 && argv[dir + 1] === broker.dataDir) {
-      pids.push(Number(entry));
-    }
-  }
-  return pids;
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-/** SIGKILL of the server process (and its wrapper); resolves once the server is dead. */
-async function crash(broker: BrokerProcess): Promise<void> {
-  const pids = serverPids(broker);
-  if (pids.length === 0) throw new Error(`no server process found for port ${broker.port}`);
-  for (const pid of pids) process.kill(pid, "SIGKILL");
-  await broker.stop("SIGKILL");
-  for (const deadline = Date.now() + 5000; pids.some(alive); await Bun.sleep(5)) {
-    if (Date.now() > deadline) throw new Error(`server ${pids.join(",")} still alive after SIGKILL`);
-  }
-}
 
 // --- one scenario: a data dir, the broker on it, the client connections --------------------
 
 class Scenario {
   readonly dataDir = mkdtempSync(join(tmpdir(), "warren-durability-"));
   broker: BrokerProcess | undefined;
-  private conns: AMQPBaseClient[] = [];
+  private conns: AMQPConnection[] = [];
   /** Server logs of the runs so far, for failure messages. */
   logs = "";
 
@@ -78,7 +33,7 @@ class Scenario {
     this.broker = await startBroker({ dataDir: this.dataDir });
   }
 
-  async connect(): Promise<AMQPBaseClient> {
+  async connect(): Promise<AMQPConnection> {
     const conn = await new AMQPClient(this.broker!.url).connect();
     conn.onerror = () => {}; // the restart closes (or drops) it
     this.conns.push(conn);
@@ -103,11 +58,7 @@ class Scenario {
 
   async dispose(): Promise<void> {
     for (const conn of this.conns.splice(0)) if (!conn.closed) await conn.close().catch(() => {});
-    if (this.broker !== undefined) {
-      const pids = serverPids(this.broker);
-      await this.broker.stop("SIGTERM");
-      for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
-    }
+    if (this.broker !== undefined) await terminate(this.broker);
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

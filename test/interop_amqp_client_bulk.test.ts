@@ -1,47 +1,31 @@
 // @cloudamqp/amqp-client against a real Warren process: 20,000 messages through publish and
 // consume with individual acks arrive exactly once and in order. Set INTEROP_REFERENCE_URL to run
 // the same file against a RabbitMQ.
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { AMQPClient } from "@cloudamqp/amqp-client";
-import type { AMQPChannel, AMQPMessage } from "@cloudamqp/amqp-client";
-import { startBroker, type BrokerProcess } from "./support/broker_process.ts";
+import { expect, test } from "bun:test";
+import type { AMQPMessage } from "@cloudamqp/amqp-client";
+import { interopBroker, readyCount, uniq } from "./support/amqp_client_helpers.ts";
 
-type AMQPBaseClient = Awaited<ReturnType<AMQPClient["connect"]>>;
-
-let broker: BrokerProcess | undefined;
-let url = "";
-const open: AMQPBaseClient[] = [];
-
-beforeAll(async () => {
-  const reference = process.env["INTEROP_REFERENCE_URL"];
-  if (reference !== undefined) url = reference;
-  else url = (broker = await startBroker()).url;
-});
-afterEach(async () => {
-  for (const conn of open.splice(0)) if (!conn.closed) await conn.close().catch(() => {});
-});
-afterAll(async () => {
-  await broker?.dispose();
-});
-
-// --- helpers -------------------------------------------------------------------------------
-
-async function connect(): Promise<AMQPBaseClient> {
-  const conn = await new AMQPClient(url).connect();
-  open.push(conn);
-  return conn;
-}
-
-/** Unique per run, so the file can also run against a long-lived reference broker. */
-function uniq(prefix: string): string {
-  return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
-}
-
-async function readyCount(ch: AMQPChannel, queue: string): Promise<number> {
-  return (await ch.queueDeclare(queue, { passive: true })).messageCount;
-}
+const connect = interopBroker();
 
 const COUNT = 20_000;
+
+/** Waits for `arrived`; fails after timeout_ms saying how many of COUNT bodies came. */
+async function arrivedWithin(arrived: Promise<void>, bodies: readonly string[], timeout_ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    arrived,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out with ${bodies.length} of ${COUNT} delivered`)), timeout_ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
+/** Index of the first of the COUNT bodies that is not `msg-<index>`, or -1 when all are in order. */
+function firstOutOfOrder(bodies: readonly string[]): number {
+  for (let i = 0; i < COUNT; i++) if (bodies[i] !== `msg-${i}`) return i;
+  return -1;
+}
 
 test("20,000 confirmed publishes are consumed with acks exactly once and in order", async () => {
   const conn = await connect();
@@ -73,19 +57,10 @@ test("20,000 confirmed publishes are consumed with acks exactly once and in orde
   const tags = await Promise.all(confirms);
   expect(tags[COUNT - 1]).toBe(COUNT);
 
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    allArrived,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out with ${bodies.length} of ${COUNT} delivered`)), 15_000);
-    }),
-  ]);
-  clearTimeout(timer);
+  await arrivedWithin(allArrived, bodies, 15_000);
 
   expect(bodies.length).toBe(COUNT);
-  let outOfOrder = -1;
-  for (let i = 0; i < COUNT && outOfOrder < 0; i++) if (bodies[i] !== `msg-${i}`) outOfOrder = i;
-  expect(outOfOrder).toBe(-1);
+  expect(firstOutOfOrder(bodies)).toBe(-1);
   expect(redelivered).toBe(0);
   expect(tagsInOrder).toBe(true);
 
@@ -121,18 +96,9 @@ test("20,000 unconfirmed publishes are consumed with batched multiple acks exact
   for (let i = 0; i < COUNT; i++) sends.push(pub.basicPublish("", q.name, `msg-${i}`));
   await Promise.all(sends);
 
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    allArrived,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out with ${bodies.length} of ${COUNT} delivered`)), 15_000);
-    }),
-  ]);
-  clearTimeout(timer);
+  await arrivedWithin(allArrived, bodies, 15_000);
 
-  let outOfOrder = -1;
-  for (let i = 0; i < COUNT && outOfOrder < 0; i++) if (bodies[i] !== `msg-${i}`) outOfOrder = i;
-  expect(outOfOrder).toBe(-1);
+  expect(firstOutOfOrder(bodies)).toBe(-1);
   expect(redelivered).toBe(0);
   await ch.close();
   expect(await readyCount(setup, q.name)).toBe(0);

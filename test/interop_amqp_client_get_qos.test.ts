@@ -1,94 +1,10 @@
 // @cloudamqp/amqp-client against a real Warren process: basic.get (get-ok counts, get-empty,
 // redelivered flag) and basic.qos (per consumer, per channel, unlimited). Expected behaviour is
 // RabbitMQ 3.x's. Set INTEROP_REFERENCE_URL to run the same file against a RabbitMQ.
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { AMQPClient } from "@cloudamqp/amqp-client";
-import type { AMQPChannel, AMQPMessage } from "@cloudamqp/amqp-client";
-import { startBroker, type BrokerProcess } from "./support/broker_process.ts";
+import { expect, test } from "bun:test";
+import { errorOf, Inbox, interopBroker, publisher, readyCount, uniq } from "./support/amqp_client_helpers.ts";
 
-type AMQPBaseClient = Awaited<ReturnType<AMQPClient["connect"]>>;
-
-let broker: BrokerProcess | undefined;
-let url = "";
-const open: AMQPBaseClient[] = [];
-
-beforeAll(async () => {
-  const reference = process.env["INTEROP_REFERENCE_URL"];
-  if (reference !== undefined) url = reference;
-  else url = (broker = await startBroker()).url;
-});
-afterEach(async () => {
-  for (const conn of open.splice(0)) if (!conn.closed) await conn.close().catch(() => {});
-});
-afterAll(async () => {
-  await broker?.dispose();
-});
-
-// --- helpers -------------------------------------------------------------------------------
-
-async function connect(): Promise<AMQPBaseClient> {
-  const conn = await new AMQPClient(url).connect();
-  open.push(conn);
-  return conn;
-}
-
-/** Unique per run, so the file can also run against a long-lived reference broker. */
-function uniq(prefix: string): string {
-  return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
-}
-
-async function errorOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error("expected the operation to fail");
-}
-
-/** A confirm-mode channel: an awaited publish is in its queue when the promise resolves. */
-async function publisher(conn: AMQPBaseClient): Promise<AMQPChannel> {
-  const ch = await conn.channel();
-  await ch.confirmSelect();
-  return ch;
-}
-
-async function readyCount(ch: AMQPChannel, queue: string): Promise<number> {
-  return (await ch.queueDeclare(queue, { passive: true })).messageCount;
-}
-
-/** Collects deliveries; waitFor resolves once `count` arrived (bounded by a timeout). */
-class Inbox {
-  readonly messages: AMQPMessage[] = [];
-  private waiters: { count: number; resolve: () => void }[] = [];
-
-  readonly push = (msg: AMQPMessage): void => {
-    this.messages.push(msg);
-    this.waiters = this.waiters.filter((w) => {
-      if (this.messages.length < w.count) return true;
-      w.resolve();
-      return false;
-    });
-  };
-
-  async waitFor(count: number, timeoutMs = 5000): Promise<AMQPMessage[]> {
-    if (this.messages.length < count) {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`timed out waiting for ${count} deliveries, got ${this.messages.length}`)),
-          timeoutMs,
-        );
-        this.waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
-      });
-    }
-    return this.messages.slice(0, count);
-  }
-
-  bodies(): string[] {
-    return this.messages.map((m) => m.bodyToString() ?? "");
-  }
-}
-
+const connect = interopBroker();
 
 // --- basic.get -----------------------------------------------------------------------------
 

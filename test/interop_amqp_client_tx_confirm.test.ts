@@ -2,70 +2,11 @@
 // rollback, acks inside a transaction) and publisher confirms (every publish confirmed, unroutable
 // and persistent publishes, nacks from reject-publish queues, mode conflicts). Expected codes and
 // texts are RabbitMQ 3.x's. Set INTEROP_REFERENCE_URL to run the same file against a RabbitMQ.
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { AMQPClient } from "@cloudamqp/amqp-client";
+import { expect, test } from "bun:test";
 import type { AMQPChannel, AMQPMessage } from "@cloudamqp/amqp-client";
-import { startBroker, type BrokerProcess } from "./support/broker_process.ts";
+import { drain, errorOf, interopBroker, publisher, readyCount, uniq } from "./support/amqp_client_helpers.ts";
 
-type AMQPBaseClient = Awaited<ReturnType<AMQPClient["connect"]>>;
-
-let broker: BrokerProcess | undefined;
-let url = "";
-const open: AMQPBaseClient[] = [];
-
-beforeAll(async () => {
-  const reference = process.env["INTEROP_REFERENCE_URL"];
-  if (reference !== undefined) url = reference;
-  else url = (broker = await startBroker()).url;
-});
-afterEach(async () => {
-  for (const conn of open.splice(0)) if (!conn.closed) await conn.close().catch(() => {});
-});
-afterAll(async () => {
-  await broker?.dispose();
-});
-
-// --- helpers -------------------------------------------------------------------------------
-
-async function connect(): Promise<AMQPBaseClient> {
-  const conn = await new AMQPClient(url).connect();
-  open.push(conn);
-  return conn;
-}
-
-/** Unique per run, so the file can also run against a long-lived reference broker. */
-function uniq(prefix: string): string {
-  return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
-}
-
-async function errorOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error("expected the operation to fail");
-}
-
-/** A confirm-mode channel: an awaited publish is in its queue when the promise resolves. */
-async function publisher(conn: AMQPBaseClient): Promise<AMQPChannel> {
-  const ch = await conn.channel();
-  await ch.confirmSelect();
-  return ch;
-}
-
-async function readyCount(ch: AMQPChannel, queue: string): Promise<number> {
-  return (await ch.queueDeclare(queue, { passive: true })).messageCount;
-}
-
-async function drain(ch: AMQPChannel, queue: string): Promise<string[]> {
-  const out: string[] = [];
-  for (;;) {
-    const msg = await ch.basicGet(queue, { noAck: true });
-    if (msg === null) return out;
-    out.push(`${msg.bodyToString()}${msg.redelivered ? "*" : ""}`);
-  }
-}
+const connect = interopBroker();
 
 interface Confirm {
   tag: number;

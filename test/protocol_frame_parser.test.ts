@@ -6,6 +6,8 @@ import type { FrameSink } from "../src/protocol/frame_parser.ts";
 import { decodeMethod } from "../src/protocol/methods.ts";
 import { encodeProperties } from "../src/protocol/properties.ts";
 import { FrameWriter } from "../src/protocol/writer.ts";
+import { lcg } from "./support/seeded_random.ts";
+import { thrown } from "./support/thrown.ts";
 
 interface Seen {
   type: number;
@@ -53,14 +55,6 @@ function sampleStream(): Uint8Array {
   return w.take().slice();
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
 function feed(parser: FrameParser, stream: Uint8Array, chunkSize: () => number): void {
   for (let pos = 0; pos < stream.length; ) {
     const n = Math.min(chunkSize(), stream.length - pos);
@@ -68,16 +62,6 @@ function feed(parser: FrameParser, stream: Uint8Array, chunkSize: () => number):
     expect(parser.push(stream.slice(pos, pos + n))).toBe(n);
     pos += n;
   }
-}
-
-function thrown(fn: () => unknown): AmqpError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AmqpError) return error;
-    throw error;
-  }
-  throw new Error("expected an AmqpError");
 }
 
 function frame(type: number, channel: number, payload: number[], end = 0xce): number[] {
@@ -117,7 +101,7 @@ describe("splitting", () => {
 
   test("random chunk sizes yield identical frames", () => {
     for (const seed of [1, 2, 3, 4, 5]) {
-      const next = rng(seed);
+      const next = lcg(seed);
       const r = recorder();
       feed(r.parser, stream, () => 1 + Math.floor(next() * next() * 9000));
       expect(r.frames).toEqual(whole.frames);
@@ -254,7 +238,7 @@ describe("pause and resume", () => {
     const r = recorder((parser, index) => {
       if (index % 7 === 3) parser.pause();
     });
-    const next = rng(9);
+    const next = lcg(9);
     let pending: Uint8Array = new Uint8Array(0);
     for (let pos = 0; pos < stream.length || pending.length > 0; ) {
       if (pending.length === 0) {

@@ -7,6 +7,7 @@ import type { Method, MethodName } from "../src/protocol/methods.ts";
 import { encodeTable } from "../src/protocol/table.ts";
 import type { FieldTable } from "../src/protocol/table.ts";
 import { FrameWriter } from "../src/protocol/writer.ts";
+import { thrown } from "./support/thrown.ts";
 
 // The spec is the oracle: every method it lists must round-trip, and the bytes must be what an
 // encoder written straight from the spec's argument list produces.
@@ -188,16 +189,6 @@ function roundTrip(method: Method, channel: number): { decoded: Method; payload:
   expect(frame.type).toBe(1);
   expect(frame.channel).toBe(channel);
   return { decoded: decodeMethod(frame.payload, 0, frame.payload.length), payload: frame.payload };
-}
-
-function thrown(fn: () => unknown): AmqpError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AmqpError) return error;
-    throw error;
-  }
-  throw new Error("expected an AmqpError");
 }
 
 const allMethods = spec.classes.flatMap((c) => c.methods.map((m) => ({ cls: c, m, name: `${c.name}.${m.name}` })));

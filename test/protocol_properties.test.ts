@@ -13,6 +13,7 @@ import {
 } from "../src/protocol/properties.ts";
 import type { BasicProperties } from "../src/protocol/properties.ts";
 import { FrameWriter } from "../src/protocol/writer.ts";
+import { lcg } from "./support/seeded_random.ts";
 
 const ALL: Required<BasicProperties> = {
   contentType: "application/json",
@@ -34,15 +35,6 @@ const NAMES = Object.keys(ALL) as (keyof BasicProperties)[];
 
 function decode(raw: Uint8Array): BasicProperties {
   return decodeProperties(raw, 0, raw.length);
-}
-
-/** A small seeded generator so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
 }
 
 function randomProps(next: () => number): BasicProperties {
@@ -114,7 +106,7 @@ describe("basic properties", () => {
 
 describe("peeks", () => {
   test("every peek agrees with decodeProperties on random property sets", () => {
-    const next = rng(42);
+    const next = lcg(42);
     for (let i = 0; i < 500; i++) {
       const props = randomProps(next);
       const raw = encodeProperties(props);

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { AmqpError, ReplyCode } from "../src/protocol/errors.ts";
 import { Decimal, TABLE_MAX_DEPTH, decodeTable, encodeTable } from "../src/protocol/table.ts";
 import type { FieldTable, FieldValue } from "../src/protocol/table.ts";
+import { thrown } from "./support/thrown.ts";
 
 /** Builds table entry bytes by hand: key, type octet, value bytes. */
 function entry(key: string, type: string, value: number[]): number[] {
@@ -26,13 +27,7 @@ function decode(bytes: number[]): FieldTable {
 }
 
 function decodeError(bytes: number[]): AmqpError {
-  try {
-    decode(bytes);
-  } catch (error) {
-    if (error instanceof AmqpError) return error;
-    throw error;
-  }
-  throw new Error("expected an AmqpError");
+  return thrown(() => decode(bytes));
 }
 
 function roundTrip(table: FieldTable): FieldTable {

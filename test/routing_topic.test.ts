@@ -3,6 +3,7 @@ import { bindingRecord, type BindingRecord } from "../src/routing/binding.ts";
 import type { RouteSink } from "../src/routing/router.ts";
 import { TopicRouter } from "../src/routing/topic.ts";
 import { VhostRoutes } from "../src/routing/vhost_routes.ts";
+import { mulberry32 } from "./support/seeded_random.ts";
 
 /** Words as RabbitMQ splits a topic key: "" has none, every '.' separates two. */
 function words(key: string): string[] {
@@ -16,18 +17,6 @@ function referenceMatch(pattern: string[], key: string[]): boolean {
   if (head === "#") return referenceMatch(rest, key) || (key.length > 0 && referenceMatch(pattern, key.slice(1)));
   if (key.length === 0) return false;
   return (head === "*" || head === key[0]) && referenceMatch(rest, key.slice(1));
-}
-
-/** mulberry32: small, seedable, good enough for test generation. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomKey(next: () => number, alphabet: readonly string[]): string {
@@ -57,7 +46,7 @@ const PATTERN_WORDS = ["a", "b", "c", "", "*", "#"] as const;
 describe("topic trie", () => {
   test("agrees with the reference matcher on random patterns and keys, before and after removals", () => {
     const seed = 0x5eed_2024;
-    const next = rng(seed);
+    const next = mulberry32(seed);
     let checks = 0;
     for (let round = 0; round < 40; round++) {
       const router = new TopicRouter();

@@ -6,12 +6,13 @@
 import type { Broker, ChannelEndpoint, ReplyTarget } from "../broker/broker.ts";
 import { ConsumerRecord } from "../broker/consumer_record.ts";
 import { generatedName, resourceName } from "../broker/names.ts";
+import { fieldTypeName } from "../broker/queue_arguments.ts";
 import { FrameType } from "../protocol/constants.ts";
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import type { Method, MethodOf } from "../protocol/methods.ts";
 import { decodeMethod } from "../protocol/methods.ts";
 import { peekDeliveryMode, peekHeaders, peekUserId, PropertyFlag } from "../protocol/properties.ts";
-import { Decimal, type FieldTable, type FieldValue } from "../protocol/table.ts";
+import type { FieldTable } from "../protocol/table.ts";
 import { RecordBuilder, RecordCursor } from "../shard/record_codec.ts";
 import { PublishFlag, Settle, ToShard } from "../shard/records.ts";
 import type { ChannelHost } from "./channel_host.ts";
@@ -667,23 +668,7 @@ function consumerPriority(args: FieldTable, queue: string, vhost: string): numbe
   if (typeof value === "bigint") return Number(value);
   // rabbit_amqqueue:check_consume_arguments' text, e.g. `... for queue 'q' in vhost '/': "expected integer, got longstr"`.
   throw new AmqpError(ReplyCode.preconditionFailed,
-    `invalid arg 'x-priority' for ${resourceName("queue", queue, vhost)}: "expected integer, got ${fieldTypeName(value)}"`, 60, 20);
-}
-
-/**
- * RabbitMQ's name for a field's type. Decoded tables keep no type octet, so a fractional number
- * reads as "double" even when it came as a float32 ('f'), and a short integer as its JS value's kind.
- */
-function fieldTypeName(value: FieldValue): string {
-  if (typeof value === "string") return "longstr";
-  if (typeof value === "boolean") return "bool";
-  if (typeof value === "number") return "double";
-  if (value === null) return "void";
-  if (value instanceof Uint8Array) return "binary";
-  if (value instanceof Date) return "timestamp";
-  if (value instanceof Decimal) return "decimal";
-  if (Array.isArray(value)) return "array";
-  return "table";
+    `invalid arg 'x-priority' for ${resourceName("queue", queue, vhost)}: "expected integer, got ${fieldTypeName(value) ?? "long"}"`, 60, 20);
 }
 
 function copyTargets(targets: Map<number, number[]>): Map<number, number[]> {

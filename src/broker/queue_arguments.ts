@@ -35,7 +35,7 @@ function nonNegativeInteger(args: FieldTable, key: string, site: ArgumentSite): 
     if (value >= 0n) return Number(value);
     throw invalidArg(key, site, `{value_negative,${value}}`);
   }
-  throw invalidArg(key, site, `"expected integer, got ${typeName(value) ?? "long"}"`);
+  throw invalidArg(key, site, `"expected integer, got ${fieldTypeName(value) ?? "long"}"`);
 }
 
 /** The limits the shard enforces; throws RabbitMQ's 406 for an invalid one (at `site` when given). */
@@ -52,7 +52,7 @@ export function queueLimits(args: FieldTable, site: ArgumentSite = NO_SITE): Que
     if (overflow === "drop-head" || overflow === "reject-publish") limits.overflow = overflow;
     else if (overflow === "reject-publish-dlx") limits.overflow = "reject-publish";
     else if (typeof overflow === "string") throw invalidArg("x-overflow", site, "invalid_overflow");
-    else throw invalidArg("x-overflow", site, `{unacceptable_type,${typeName(overflow) ?? "long"}}`);
+    else throw invalidArg("x-overflow", site, `{unacceptable_type,${fieldTypeName(overflow) ?? "long"}}`);
   }
   return limits;
 }
@@ -76,18 +76,19 @@ export function inequivalentArgument(key: string, what: string, current: FieldVa
   const side = (value: FieldValue | undefined, other: FieldValue | undefined): string => {
     if (value === undefined) return "none";
     if (other !== undefined) return `'${describe(value)}'`;
-    const type = typeName(value);
+    const type = fieldTypeName(value);
     return type === undefined ? `the value '${describe(value)}'` : `the value '${describe(value)}' of type '${type}'`;
   };
   return new AmqpError(ReplyCode.preconditionFailed, `inequivalent arg '${key}' for ${what}: received ${side(received, current)} but current is ${side(current, received)}`, classId, methodId);
 }
 
 /**
- * RabbitMQ's name of a value's field type. Decoded tables keep no wire type; most types follow
- * from the value, but an integer's width was the client's choice (amqplib sends 1 as a byte, most
+ * RabbitMQ's name of a value's field type, for argument errors. Decoded tables keep no wire type;
+ * most types follow from the value (a fractional number reads as "double" even when it came as a
+ * float32), but an integer's width was the client's choice (amqplib sends 1 as a byte, most
  * clients as signedint or long), so integers give undefined.
  */
-function typeName(value: FieldValue): string | undefined {
+export function fieldTypeName(value: FieldValue): string | undefined {
   if (typeof value === "string") return "longstr";
   if (typeof value === "boolean") return "bool";
   if (typeof value === "number") return Number.isInteger(value) ? undefined : "double";

@@ -1,4 +1,4 @@
-import { assert } from "./assert.ts";
+import { invariant } from "../invariant.ts";
 
 /**
  * Memory layout shared by RingWriter and RingReader.
@@ -59,12 +59,13 @@ function isPowerOfTwo(n: number): boolean {
 }
 
 export function createRing(capacity_bytes: number): SharedArrayBuffer {
-  assert(isPowerOfTwo(capacity_bytes), "ring capacity must be a power of two");
-  assert(
+  invariant(isPowerOfTwo(capacity_bytes), "ring", "ring capacity must be a power of two");
+  invariant(
     capacity_bytes >= RING_MIN_CAPACITY_BYTES && capacity_bytes <= RING_MAX_CAPACITY_BYTES,
+    "ring",
     "ring capacity out of range",
   );
-  assert(HEAD_SLOT < HEADER_SLOTS && READER_SLEEPING_SLOT < HEADER_SLOTS, "header slots fit the header");
+  invariant(HEAD_SLOT < HEADER_SLOTS && READER_SLEEPING_SLOT < HEADER_SLOTS, "ring", "header slots fit the header");
   // A fresh SharedArrayBuffer is zeroed: head = tail = 0, nobody waiting.
   return new SharedArrayBuffer(RING_HEADER_BYTES + capacity_bytes);
 }
@@ -72,10 +73,11 @@ export function createRing(capacity_bytes: number): SharedArrayBuffer {
 /** Data-area size of a ring made by createRing, validated. */
 export function ringCapacityBytes(sab: SharedArrayBuffer): number {
   const capacity_bytes = sab.byteLength - RING_HEADER_BYTES;
-  assert(
+  invariant(
     isPowerOfTwo(capacity_bytes) &&
       capacity_bytes >= RING_MIN_CAPACITY_BYTES &&
       capacity_bytes <= RING_MAX_CAPACITY_BYTES,
+    "ring",
     "buffer is not a ring made by createRing",
   );
   return capacity_bytes;

@@ -1,15 +1,13 @@
-import { assert } from "./assert.ts";
+import { invariant } from "../invariant.ts";
+import { RingEnd } from "./ring_end.ts";
 import {
   HEAD_SLOT,
   PADDING_MARKER,
   READER_SLEEPING_SLOT,
   RECORD_HEADER_BYTES,
-  RING_HEADER_BYTES,
   TAIL_SLOT,
   WRITER_WAITING_SLOT,
-  maxRecordBytes,
   recordSlotBytes,
-  ringCapacityBytes,
 } from "./ring_layout.ts";
 
 /**
@@ -20,13 +18,7 @@ import {
  * When reserve() returns -1, await waitForSpace(n) and retry.
  * Never blocks the thread: the only wait is Atomics.waitAsync.
  */
-export class RingWriter {
-  readonly u8: Uint8Array;
-  readonly view: DataView;
-  readonly maxRecordBytes: number;
-  private readonly slots: Int32Array;
-  private readonly capacity_bytes: number;
-  private readonly position_mask: number;
+export class RingWriter extends RingEnd {
   /** Local tail: includes committed and padding bytes not yet published. */
   private tail = 0;
   private tail_published = 0;
@@ -38,12 +30,7 @@ export class RingWriter {
   private waiting_for_space = false;
 
   constructor(sab: SharedArrayBuffer) {
-    this.capacity_bytes = ringCapacityBytes(sab);
-    this.position_mask = this.capacity_bytes - 1;
-    this.maxRecordBytes = maxRecordBytes(this.capacity_bytes);
-    this.slots = new Int32Array(sab, 0, RING_HEADER_BYTES / Int32Array.BYTES_PER_ELEMENT);
-    this.u8 = new Uint8Array(sab, RING_HEADER_BYTES, this.capacity_bytes);
-    this.view = new DataView(sab, RING_HEADER_BYTES, this.capacity_bytes);
+    super(sab);
     this.tail = Atomics.load(this.slots, TAIL_SLOT);
     this.tail_published = this.tail;
     this.head_seen = Atomics.load(this.slots, HEAD_SLOT);
@@ -60,8 +47,9 @@ export class RingWriter {
    * committed is abandoned by the next reserve().
    */
   reserve(size_bytes: number): number {
-    assert(
+    invariant(
       (size_bytes | 0) === size_bytes && size_bytes >= 0 && size_bytes <= this.maxRecordBytes,
+      "ring",
       "reserve size out of range",
     );
     const position = this.tail & this.position_mask;
@@ -81,9 +69,10 @@ export class RingWriter {
 
   /** Finish the reserved record with size_bytes <= the reserved size. Visible at the next publish(). */
   commit(size_bytes: number): void {
-    assert(this.reserved_position >= 0, "commit without reserve");
-    assert(
+    invariant(this.reserved_position >= 0, "ring", "commit without reserve");
+    invariant(
       (size_bytes | 0) === size_bytes && size_bytes >= 0 && size_bytes <= this.reserved_bytes,
+      "ring",
       "commit larger than reserved",
     );
     this.view.setInt32(this.reserved_position, size_bytes, true);
@@ -95,15 +84,7 @@ export class RingWriter {
   publish(): void {
     if (this.tail === this.tail_published) return;
     this.tail_published = this.tail;
-    Atomics.store(this.slots, TAIL_SLOT, this.tail);
-    // Pairs with the reader's store-flag-then-load-tail (both seq-cst): either
-    // the reader sees this tail before sleeping or this load sees its flag.
-    if (
-      Atomics.load(this.slots, READER_SLEEPING_SLOT) !== 0 &&
-      Atomics.compareExchange(this.slots, READER_SLEEPING_SLOT, 1, 0) === 1
-    ) {
-      Atomics.notify(this.slots, TAIL_SLOT);
-    }
+    this.storeAndWake(TAIL_SLOT, READER_SLEEPING_SLOT, this.tail);
   }
 
   /**
@@ -112,27 +93,22 @@ export class RingWriter {
    * so waiting with a full, unpublished ring would never end.
    */
   async waitForSpace(size_bytes: number): Promise<void> {
-    assert(
+    invariant(
       (size_bytes | 0) === size_bytes && size_bytes >= 0 && size_bytes <= this.maxRecordBytes,
+      "ring",
       "waitForSpace size out of range",
     );
-    assert(!this.waiting_for_space, "one waitForSpace at a time");
+    invariant(!this.waiting_for_space, "ring", "one waitForSpace at a time");
     this.publish();
     this.waiting_for_space = true;
     try {
       for (;;) {
         const needed_bytes = this.bytesNeeded(size_bytes, this.tail & this.position_mask);
         if (this.hasRoom(needed_bytes)) return;
-        Atomics.store(this.slots, WRITER_WAITING_SLOT, 1);
-        // Re-check after announcing (pairs with release()'s store-head-then-load-flag).
-        const head = Atomics.load(this.slots, HEAD_SLOT);
-        this.head_seen = head;
-        if (this.freeBytes() < needed_bytes) {
-          const result = Atomics.waitAsync(this.slots, HEAD_SLOT, head);
-          if (result.async) await result.value;
-        }
-        // The reader clears the flag before notifying; clear it for the other exits too.
-        Atomics.store(this.slots, WRITER_WAITING_SLOT, 0);
+        await this.sleepWhile(WRITER_WAITING_SLOT, HEAD_SLOT, (head) => {
+          this.head_seen = head;
+          return this.freeBytes() < needed_bytes;
+        });
       }
     } finally {
       this.waiting_for_space = false;

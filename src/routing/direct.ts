@@ -1,5 +1,5 @@
+import { invariant } from "../invariant.ts";
 import type { BindingRecord } from "./binding.ts";
-import { invariant } from "./invariant.ts";
 import type { RouteSink, Router } from "./router.ts";
 
 /** Direct exchange: a binding matches when its key equals the routing key (rabbit_exchange_type_direct). */
@@ -17,7 +17,7 @@ export class DirectRouter implements Router {
     const key = binding.def.routingKey;
     const list = this.#byKey.get(key);
     const at = list === undefined ? -1 : list.indexOf(binding);
-    invariant(list !== undefined && at >= 0, `direct binding '${key}' not present`);
+    invariant(list !== undefined && at >= 0, "routing", `direct binding '${key}' not present`);
     list.splice(at, 1);
     if (list.length === 0) this.#byKey.delete(key);
   }

@@ -1,9 +1,9 @@
+import { invariant } from "../invariant.ts";
 import type { BindingRecord } from "./binding.ts";
 import { DirectRouter } from "./direct.ts";
 import { alternateExchangeOf, type ExchangeDef, type ExchangeType } from "./exchange.ts";
 import { FanoutRouter } from "./fanout.ts";
 import { HeadersRouter } from "./headers.ts";
-import { invariant } from "./invariant.ts";
 import { RouteCache } from "./route_cache.ts";
 import type { Router } from "./router.ts";
 import { TopicRouter } from "./topic.ts";
@@ -27,7 +27,7 @@ export class ExchangeState {
 
   /** A redeclaration keeps the bindings; only the type is fixed for an exchange's lifetime. */
   redefine(def: ExchangeDef): void {
-    invariant(def.name === this.def.name && def.type === this.def.type, `exchange '${def.name}' redeclared as another type`);
+    invariant(def.name === this.def.name && def.type === this.def.type, "routing", `exchange '${def.name}' redeclared as another type`);
     this.def = def;
     this.alternate = alternateExchangeOf(def);
   }

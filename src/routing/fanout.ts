@@ -1,5 +1,5 @@
+import { invariant } from "../invariant.ts";
 import type { BindingRecord } from "./binding.ts";
-import { invariant } from "./invariant.ts";
 import type { RouteSink, Router } from "./router.ts";
 
 /** Fanout exchange: every binding matches, whatever the routing key (rabbit_exchange_type_fanout). */
@@ -12,7 +12,7 @@ export class FanoutRouter implements Router {
 
   remove(binding: BindingRecord): void {
     const at = this.#bindings.indexOf(binding);
-    invariant(at >= 0, "fanout binding not present");
+    invariant(at >= 0, "routing", "fanout binding not present");
     this.#bindings.splice(at, 1);
   }
 

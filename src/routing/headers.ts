@@ -1,9 +1,9 @@
+import { invariant } from "../invariant.ts";
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import type { FieldTable, FieldValue } from "../protocol/table.ts";
 import { Decimal } from "../protocol/table.ts";
 import type { BindingRecord } from "./binding.ts";
 import { headerValueEquals } from "./header_equality.ts";
-import { invariant } from "./invariant.ts";
 import type { RouteSink, Router } from "./router.ts";
 
 const X_MATCH_MODES = ["all", "any", "all-with-x", "any-with-x"] as const;
@@ -92,7 +92,7 @@ export class HeadersRouter implements Router {
 
   remove(binding: BindingRecord): void {
     const at = this.#matchers.findIndex((m) => m.binding === binding);
-    invariant(at >= 0, "headers binding not present");
+    invariant(at >= 0, "routing", "headers binding not present");
     this.#matchers.splice(at, 1);
   }
 

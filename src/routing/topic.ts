@@ -1,5 +1,5 @@
+import { invariant } from "../invariant.ts";
 import type { BindingRecord } from "./binding.ts";
-import { invariant } from "./invariant.ts";
 import type { RouteSink, Router } from "./router.ts";
 
 /** Binding and routing keys are shortstr on the wire. */
@@ -45,7 +45,7 @@ class TopicNode {
     else if (child === this.hash) this.hash = undefined;
     else {
       const children = this.children;
-      invariant(children !== undefined && children.get(child.word) === child, "topic trie edge not present");
+      invariant(children !== undefined && children.get(child.word) === child, "routing", "topic trie edge not present");
       children.delete(child.word);
       if (children.size === 0) this.children = undefined;
     }
@@ -68,7 +68,7 @@ export class TopicRouter implements Router {
 
   add(binding: BindingRecord): void {
     const key = binding.def.routingKey;
-    invariant(utf8ByteLength(key) <= MAX_TOPIC_KEY_BYTES, `topic binding key longer than ${MAX_TOPIC_KEY_BYTES} bytes`);
+    invariant(utf8ByteLength(key) <= MAX_TOPIC_KEY_BYTES, "routing", `topic binding key longer than ${MAX_TOPIC_KEY_BYTES} bytes`);
     let node = this.#root;
     const count = splitWords(key, this.#words);
     for (let i = 0; i < count; i++) node = node.childOrCreate(this.#words[i]!);
@@ -81,7 +81,7 @@ export class TopicRouter implements Router {
     const count = splitWords(key, this.#words);
     for (let i = 0; i < count && node !== undefined; i++) node = node.child(this.#words[i]!);
     const at = node === undefined ? -1 : node.bindings.indexOf(binding);
-    invariant(node !== undefined && at >= 0, `topic binding '${key}' not present`);
+    invariant(node !== undefined && at >= 0, "routing", `topic binding '${key}' not present`);
     node.bindings.splice(at, 1);
     // Prune the now-unused tail of the path so the trie only ever holds live patterns.
     while (node.parent !== undefined && node.isEmpty()) {

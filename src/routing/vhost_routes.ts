@@ -1,10 +1,10 @@
+import { invariant } from "../invariant.ts";
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import type { FieldTable } from "../protocol/table.ts";
 import { bindingRecord, type BindingDef, type BindingRecord } from "./binding.ts";
 import { builtInExchangeDefs, DEFAULT_EXCHANGE, type ExchangeDef } from "./exchange.ts";
 import { ExchangeState } from "./exchange_state.ts";
 import { validateHeadersBinding } from "./headers.ts";
-import { invariant } from "./invariant.ts";
 import { RouteWalk } from "./route_walk.ts";
 
 /**
@@ -129,8 +129,8 @@ export class VhostRoutes {
    * caller's: it routes to the queue named by the routing key, and never has bindings here.
    */
   route(exchange: string, routingKey: string, headers: () => FieldTable | undefined, out: string[]): number {
-    invariant(exchange !== DEFAULT_EXCHANGE, "the default exchange is routed by the caller");
-    invariant(out.length === 0, "route output must start empty");
+    invariant(exchange !== DEFAULT_EXCHANGE, "routing", "the default exchange is routed by the caller");
+    invariant(out.length === 0, "routing", "route output must start empty");
     const x = this.#exchanges.get(exchange);
     if (x === undefined) return 0;
     const cached = x.cache.get(this.#generation, routingKey);
@@ -157,7 +157,7 @@ export class VhostRoutes {
   #removeBinding(record: BindingRecord): ExchangeState {
     this.#unlink(record);
     const source = this.#exchanges.get(record.def.source);
-    invariant(source !== undefined && source.outgoing.delete(record), "binding missing from its source");
+    invariant(source !== undefined && source.outgoing.delete(record), "routing", "binding missing from its source");
     source.router.remove(record);
     return source;
   }
@@ -168,7 +168,7 @@ export class VhostRoutes {
     this.#byIdentity.delete(record.identity);
     const index = record.toQueue ? this.#toQueue : this.#toExchange;
     const incoming = index.get(destination);
-    invariant(incoming !== undefined && incoming.delete(record), "binding missing from destination index");
+    invariant(incoming !== undefined && incoming.delete(record), "routing", "binding missing from destination index");
     if (incoming.size === 0) index.delete(destination);
   }
 
