@@ -5,7 +5,7 @@
 // against it measures what the generator can push and parse when the "broker" costs nearly
 // nothing. Run as `bun bench/ceiling.ts --sink`, it is that sink.
 import type { Socket } from "bun";
-import { FrameSplitter, TxBuffer, parseAmqpUrl } from "./amqp_client.ts";
+import { FrameSplitter, TxBuffer, parseAmqpUrl, readU32, writeU32 } from "./amqp_client.ts";
 import { decodeMethod, type Method } from "../src/protocol/methods.ts";
 import { FrameWriter } from "../src/protocol/writer.ts";
 import type { RunContext, ScenarioResult } from "./workload.ts";
@@ -224,17 +224,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-function readU32(b: Uint8Array, at: number): number {
-  return b[at]! * 0x1000000 + ((b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!);
-}
-
-function writeU32(b: Uint8Array, at: number, v: number): void {
-  b[at] = v >>> 24;
-  b[at + 1] = (v >>> 16) & 0xff;
-  b[at + 2] = (v >>> 8) & 0xff;
-  b[at + 3] = v & 0xff;
 }
 
 function runSink(): void {
