@@ -104,3 +104,39 @@ test("20,000 unconfirmed publishes are consumed with batched multiple acks exact
   expect(await readyCount(setup, q.name)).toBe(0);
   expect(bodies.length).toBe(COUNT);
 }, 20_000);
+
+test("500 queued messages of 64 KiB reach a consumer intact and in order", async () => {
+  // 32 MiB in one go: the connection writes its output in pieces while the socket backs up.
+  const LARGE = 500;
+  const BODY_BYTES = 64 * 1024;
+  const conn = await connect();
+  const ch = await conn.channel();
+  const q = await ch.queue(uniq("bulk-large"), { durable: false });
+  const body = (i: number): Uint8Array => new Uint8Array(BODY_BYTES).fill(i % 251).fill(255, 0, 4);
+  await ch.confirmSelect();
+  const sends: Promise<number>[] = [];
+  for (let i = 0; i < LARGE; i++) {
+    const b = body(i);
+    new DataView(b.buffer).setUint32(0, i);
+    sends.push(ch.basicPublish("", q.name, b));
+  }
+  await Promise.all(sends);
+  expect(await readyCount(ch, q.name)).toBe(LARGE);
+
+  const mismatches: number[] = [];
+  let received = 0;
+  let resolveAll: () => void = () => {};
+  const allArrived = new Promise<void>((resolve) => (resolveAll = resolve));
+  await ch.basicQos(LARGE);
+  await ch.basicConsume(q.name, { noAck: true }, (msg: AMQPMessage) => {
+    const b = msg.body!;
+    const index = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(0);
+    const expected = body(index);
+    new DataView(expected.buffer).setUint32(0, index);
+    if (index !== received || b.byteLength !== BODY_BYTES || !Buffer.from(b).equals(Buffer.from(expected))) mismatches.push(received);
+    if (++received === LARGE) resolveAll();
+  });
+  await Promise.race([allArrived, Bun.sleep(15_000)]);
+  expect({ received, mismatches }).toEqual({ received: LARGE, mismatches: [] });
+  await conn.close();
+}, 20_000);

@@ -27,6 +27,11 @@ export interface ConnectionLimits {
 
 /** Unsent output past which deliveries to this connection pause and its socket stops being read. */
 const OUTPUT_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+/**
+ * Output buffered past this is written at once rather than at the end of the batch: a batch of
+ * large deliveries would otherwise pile up in one buffer grown to tens of MiB (prefetch x body).
+ */
+const OUTPUT_CHUNK_BYTES = 256 * 1024;
 /** How long to wait for the client's close-ok before dropping the socket. */
 const CLOSE_OK_TIMEOUT_MS = 3_000;
 /** A client must finish the handshake within this time (RabbitMQ's handshake_timeout is 10 s). */
@@ -184,6 +189,7 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
 
   markDirty(): void {
     this.broker.markDirty(this);
+    if (this.out.length >= OUTPUT_CHUNK_BYTES && !this.broker.definitionsPending) this.flush();
   }
 
   flush(): void {

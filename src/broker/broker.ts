@@ -66,6 +66,10 @@ export class Broker implements ShardEvents {
   private store: DefinitionsStore | null = null;
   /** Durable definitions changed in this batch: saved before the batch's replies are flushed. */
   private definitionsDirty = false;
+  /** True while a definitions save is due: until it is done, no reply may leave early. */
+  get definitionsPending(): boolean {
+    return this.definitionsDirty;
+  }
   readonly credits = new CreditTable();
   private pool!: ShardPool;
   private readonly channels = new Map<number, ChannelEndpoint>();

@@ -18,7 +18,7 @@ export class ByteWriter {
   /** Bytes written so far. */
   length = 0;
 
-  constructor(initial_bytes = 4096) {
+  constructor(readonly initial_bytes = 4096) {
     this.u8 = new Uint8Array(initial_bytes);
     this.view = new DataView(this.u8.buffer);
   }

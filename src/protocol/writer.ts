@@ -185,11 +185,12 @@ export class FrameWriter extends ByteWriter {
 
   /**
    * The bytes written so far, handed over for good (no copy): the writer goes on in a fresh buffer
-   * of the same size. For output that must wait (a socket that took only part of it).
+   * of its initial size (not the grown one: zero-filling megabytes per backed-up write cost more
+   * than the copies it saved). For output that must wait (a socket that took only part of it).
    */
   detach(): Uint8Array {
     const written = this.u8.subarray(0, this.length);
-    this.u8 = new Uint8Array(this.u8.length);
+    this.u8 = new Uint8Array(this.initial_bytes);
     this.view = new DataView(this.u8.buffer);
     this.length = 0;
     return written;
