@@ -2,8 +2,8 @@
 // from its declare arguments. Unacknowledged deliveries are tracked by the shard (they belong to
 // channels, not queues) but counted here for declare-ok / stats.
 import type { Consumer } from "./consumer.ts";
-import { Deque } from "./deque.ts";
-import type { Message, QueueEntry } from "./message.ts";
+import type { Envelope, QueueEntry } from "./message.ts";
+import { ReadyQueue } from "./ready_queue.ts";
 
 /** The declare arguments a shard acts on (the acceptor validated them). */
 export interface QueueLimits {
@@ -17,7 +17,7 @@ export interface QueueLimits {
 export type EnqueueResult = "queued" | "refused";
 
 export class ShardQueue {
-  readonly ready = new Deque<QueueEntry>();
+  readonly ready = new ReadyQueue();
   readonly consumers: Consumer[] = [];
   /** Next position handed to an enqueued entry; requeued entries keep theirs. */
   private nextPosition = 0;
@@ -42,21 +42,20 @@ export class ShardQueue {
 
   /**
    * Appends a message. At x-max-length / x-max-length-bytes, drop-head (the default) removes the
-   * oldest ready messages into `dropped`; reject-publish refuses the new one.
+   * oldest ready messages into `dropped`; reject-publish refuses the new one. Unless refused, the
+   * message is this queue's from here on (dropped entries are released by whoever takes `dropped`).
    */
-  enqueue(message: Message, dropped: QueueEntry[], expiresAt_ms = 0): EnqueueResult {
-    const size = message.length;
+  enqueue(env: Envelope, dropped: QueueEntry[], expiresAt_ms = 0, redelivered = false): EnqueueResult {
+    const size = env.length;
     if (this.wouldOverflow(size) && this.limits.overflow === "reject-publish") return "refused";
-    // Held by this queue from here on (dropped entries are released by whoever takes `dropped`).
-    message.refs++;
-    const entry: QueueEntry = { message, position: this.nextPosition++, redelivered: false, expiresAt_ms };
+    const position = this.nextPosition++;
     while (this.ready.length > 0 && this.wouldOverflow(size)) dropped.push(this.take()!);
     if (this.wouldOverflow(size)) {
       // max-length 0: the message itself is dropped at once, as RabbitMQ does.
-      dropped.push(entry);
+      dropped.push({ ...env, position, redelivered, expiresAt_ms });
       return "queued";
     }
-    this.ready.push(entry);
+    this.ready.push(env, position, redelivered, expiresAt_ms);
     if (expiresAt_ms !== 0) this.expiring++;
     this.readyBytes += size;
     return "queued";
@@ -66,7 +65,7 @@ export class ShardQueue {
   take(): QueueEntry | undefined {
     const entry = this.ready.shift();
     if (entry !== undefined) {
-      this.readyBytes -= entry.message.length;
+      this.readyBytes -= entry.length;
       if (entry.expiresAt_ms !== 0) this.expiring--;
     }
     return entry;
@@ -78,7 +77,7 @@ export class ShardQueue {
    * past its time: a TTL of 0 still reaches a consumer that is ready in the same millisecond.
    */
   dropExpired(now_ms: number, dropped: QueueEntry[]): void {
-    for (let head = this.ready.peek(); head !== undefined && head.expiresAt_ms !== 0 && head.expiresAt_ms < now_ms; head = this.ready.peek()) {
+    for (let at_ms = this.ready.headExpiresAt_ms; at_ms > 0 && at_ms < now_ms; at_ms = this.ready.headExpiresAt_ms) {
       dropped.push(this.take()!);
     }
   }
@@ -86,11 +85,9 @@ export class ShardQueue {
   /** Puts a delivered entry back at its original place, marked redelivered. */
   requeue(entry: QueueEntry): void {
     entry.redelivered = true;
-    this.readyBytes += entry.message.length;
+    this.readyBytes += entry.length;
     if (entry.expiresAt_ms !== 0) this.expiring++;
-    const head = this.ready.peek();
-    if (head === undefined || entry.position < head.position) this.ready.unshift(entry);
-    else this.ready.insertBefore(entry, (e) => e.position > entry.position);
+    this.ready.insert(entry);
   }
 
   purge(): QueueEntry[] {

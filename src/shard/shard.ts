@@ -7,7 +7,7 @@ import type { Journal } from "../journal/journal.ts";
 import type { RecordSender } from "../rings/record_link.ts";
 import { Consumer } from "./consumer.ts";
 import { Deque } from "./deque.ts";
-import type { Message, QueueEntry } from "./message.ts";
+import type { Envelope, QueueEntry } from "./message.ts";
 import { ShardQueue, type QueueLimits } from "./queue.ts";
 import { SlabAllocator } from "./slab.ts";
 import { peekExpiration } from "../protocol/properties.ts";
@@ -44,6 +44,8 @@ interface Waiter {
  */
 const JOURNAL_BACKLOG_BYTES = 64 * 1024 * 1024;
 
+const NO_BYTES = new Uint8Array(0);
+
 /** How often queues holding messages with a TTL are swept for expired heads. */
 const EXPIRY_SWEEP_MS = 100;
 
@@ -66,7 +68,7 @@ export class Shard {
   private readonly confirms = new Map<number, number>();
   private readonly waiters = new Deque<Waiter>();
   /** Messages recovered from the journal, adopted when the acceptor declares their queue. */
-  private readonly recovered = new Map<string, { message: Message; redelivered: boolean }[]>();
+  private readonly recovered = new Map<string, { env: Envelope; redelivered: boolean }[]>();
   /** Journal work gathered during a batch and written as one record per queue. */
   private readonly removedIds = new Map<ShardQueue, number[]>();
   private readonly deliveredIds = new Map<ShardQueue, number[]>();
@@ -74,6 +76,8 @@ export class Shard {
   private readonly out: OutRecord;
   private readonly dropped: QueueEntry[] = [];
   private readonly slabs = new SlabAllocator();
+  /** The message being published: queues copy its fields, so one object serves every publish. */
+  private readonly publishing: { -readonly [K in keyof Envelope]: Envelope[K] } = { id: 0, buf: NO_BYTES, at: 0, length: 0, slab: null, persistent: false };
   private reopenInflow: (() => void) | null = null;
   /** Queues with entries that carry an expiry, swept every EXPIRY_SWEEP_MS while any exist. */
   private readonly expiringQueues = new Set<ShardQueue>();
@@ -105,7 +109,7 @@ export class Shard {
       enqueue: (queue, msgId, payload, redelivered) => {
         let list = this.recovered.get(queue);
         if (list === undefined) this.recovered.set(queue, (list = []));
-        list.push({ message: { id: msgId, buf: payload, at: 0, length: payload.length, slab: null, persistent: true, refs: 0 }, redelivered });
+        list.push({ env: { id: msgId, buf: payload, at: 0, length: payload.length, slab: null, persistent: true }, redelivered });
       },
     });
     return { messages: stats.messages, elapsed_ms: stats.elapsed_ms };
@@ -167,10 +171,9 @@ export class Shard {
     this.recovered.delete(queue.key);
     // The journal keeps no arrival time: a recovered message's TTL counts from its recovery.
     const now_ms = Date.now();
-    for (const { message, redelivered } of list) {
-      const ttl_ms = minTtl(envelopeExpiration_ms(message.buf, message.at), queue.limits.messageTtl_ms);
-      queue.enqueue(message, this.dropped, ttl_ms === undefined ? 0 : now_ms + ttl_ms);
-      if (redelivered) queue.ready.at(queue.ready.length - 1).redelivered = true;
+    for (const { env, redelivered } of list) {
+      const ttl_ms = minTtl(envelopeExpiration_ms(env.buf, env.at), queue.limits.messageTtl_ms);
+      queue.enqueue(env, this.dropped, ttl_ms === undefined ? 0 : now_ms + ttl_ms, redelivered);
     }
     this.discardDropped(queue);
     if (queue.expiring > 0) this.watchExpiry(queue);
@@ -197,7 +200,8 @@ export class Shard {
     }
     const count = queue.messageCount;
     queue.deleted = true;
-    for (const entry of queue.purge()) this.unref(entry.message); // the journal drops the queue whole
+    // The journal drops the queue whole; only the slab holds go one by one.
+    for (const entry of queue.purge()) if (entry.slab !== null) this.slabs.release(entry.slab);
     for (const consumer of [...queue.consumers]) this.cancel(consumer.id);
     this.queues.delete(queueId);
     this.dirty.delete(queue);
@@ -223,18 +227,17 @@ export class Shard {
     c.pos += blobLength;
     const n = c.u16();
     const persistent = (flags & PublishFlag.persistent) !== 0;
-    // One copy out of the ring into a slab: the message outlives the record.
+    // One copy out of the ring into a slab: the message outlives the record. The slab counts this
+    // publish as a holder until the queues have taken their own holds (released below).
     const slab = this.slabs.place(c.u8, blobAt, blobLength);
-    const message: Message = {
-      id: this.journal === null ? this.nextMessageId++ : this.journal.nextMsgId(),
-      buf: this.slabs.lastBuf,
-      at: this.slabs.lastAt,
-      length: blobLength,
-      slab,
-      persistent,
-      refs: 0,
-    };
-    const messageTtl_ms = (flags & PublishFlag.expires) !== 0 ? envelopeExpiration_ms(message.buf, message.at) : undefined;
+    const env = this.publishing;
+    env.id = this.journal === null ? this.nextMessageId++ : this.journal.nextMsgId();
+    env.buf = this.slabs.lastBuf;
+    env.at = this.slabs.lastAt;
+    env.length = blobLength;
+    env.slab = slab;
+    env.persistent = persistent;
+    const messageTtl_ms = (flags & PublishFlag.expires) !== 0 ? envelopeExpiration_ms(env.buf, env.at) : undefined;
     const now_ms = messageTtl_ms !== undefined || this.expiringQueues.size > 0 ? Date.now() : 0;
     let refused = false;
     let durableKeys: string[] | null = null;
@@ -243,20 +246,25 @@ export class Shard {
       if (queue === undefined) continue; // deleted while the publish was in flight: dropped
       const ttl_ms = minTtl(messageTtl_ms, queue.limits.messageTtl_ms);
       const expiresAt_ms = ttl_ms === undefined ? 0 : (now_ms || Date.now()) + ttl_ms;
-      if (queue.enqueue(message, this.dropped, expiresAt_ms) === "refused") {
+      if (queue.enqueue(env, this.dropped, expiresAt_ms) === "refused") {
         refused = true;
         continue;
       }
+      if (slab !== null) this.slabs.hold(slab);
       this.discardDropped(queue);
       if (expiresAt_ms !== 0) this.watchExpiry(queue);
       if (persistent && queue.durable && this.journal !== null) (durableKeys ??= []).push(queue.key);
       if (queue.consumers.length > 0) this.dirty.add(queue);
     }
-    if (message.refs === 0) this.unref(message); // no queue took it
     let journalSeq = 0;
     if (durableKeys !== null) {
-      journalSeq = this.lastJournalSeq = this.journal!.enqueue(message.id, durableKeys, message.buf.subarray(message.at, message.at + message.length));
+      journalSeq = this.lastJournalSeq = this.journal!.enqueue(env.id, durableKeys, env.buf.subarray(env.at, env.at + env.length));
     }
+    // After the journal copied the bytes: with no queue holding them the slab space is reused.
+    if (slab !== null) this.slabs.release(slab);
+    // Nor may the scratch keep them (a 128 MiB body has an array of its own).
+    env.buf = NO_BYTES;
+    env.slab = null;
     if ((flags & PublishFlag.confirm) === 0) return;
     if (refused) this.record(ToAcceptor.nack).u32(channelId).f64(seq).send();
     this.settleConfirm({ journalSeq, kind: "confirm", id: channelId, seq });
@@ -371,7 +379,7 @@ export class Shard {
     }
     const deliveryId = noAck ? 0 : this.track(queue, entry, null);
     // Sent before a no-ack get is forgotten: forgetting may release its slab space.
-    this.reply(reqId).u8v(1).f64(deliveryId).u8v(entry.redelivered ? 1 : 0).u32(queue.messageCount).send(entry.message);
+    this.reply(reqId).u8v(1).f64(deliveryId).u8v(entry.redelivered ? 1 : 0).u32(queue.messageCount).send(entry);
     if (noAck) this.forget(queue, entry);
     else this.noteDelivered(queue, entry);
   }
@@ -397,7 +405,7 @@ export class Shard {
       const entry = queue.take()!;
       const deliveryId = consumer.noAck ? 0 : this.track(queue, entry, consumer);
       // Sent before a no-ack delivery is forgotten: forgetting may release its slab space.
-      this.record(ToAcceptor.deliver).u8v(entry.redelivered ? 1 : 0).u32(consumer.id).f64(deliveryId).send(entry.message);
+      this.record(ToAcceptor.deliver).u8v(entry.redelivered ? 1 : 0).u32(consumer.id).f64(deliveryId).send(entry);
       if (consumer.noAck) {
         this.forget(queue, entry);
       } else {
@@ -436,21 +444,15 @@ export class Shard {
 
   /** A message left the queue for good (acked, dropped, purged, no-ack delivered). */
   private forget(queue: ShardQueue, entry: QueueEntry): void {
-    if (entry.message.persistent && queue.durable && this.journal !== null) {
-      pushTo(this.removedIds, queue, entry.message.id);
+    if (entry.persistent && queue.durable && this.journal !== null) {
+      pushTo(this.removedIds, queue, entry.id);
     }
-    this.unref(entry.message);
-  }
-
-  /** One holder fewer; the message's slab space goes once no queue holds it. */
-  private unref(message: Message): void {
-    message.refs--;
-    if (message.refs <= 0 && message.slab !== null) this.slabs.release(message.slab);
+    if (entry.slab !== null) this.slabs.release(entry.slab);
   }
 
   private noteDelivered(queue: ShardQueue, entry: QueueEntry): void {
-    if (entry.message.persistent && queue.durable && this.journal !== null && !entry.redelivered) {
-      pushTo(this.deliveredIds, queue, entry.message.id);
+    if (entry.persistent && queue.durable && this.journal !== null && !entry.redelivered) {
+      pushTo(this.deliveredIds, queue, entry.id);
     }
   }
 
@@ -512,9 +514,9 @@ class OutRecord extends RecordBuilder {
   }
 
   /** Sends the record, followed by a message's envelope when given. */
-  send(message?: Message): void {
-    if (message === undefined) this.sender.send(this.u8, this.length);
-    else this.sender.send(this.u8, this.length, message.buf, message.length, message.at);
+  send(env?: Envelope): void {
+    if (env === undefined) this.sender.send(this.u8, this.length);
+    else this.sender.send(this.u8, this.length, env.buf, env.length, env.at);
   }
 }
 

@@ -11,7 +11,7 @@ const SLAB_BYTES = 256 * 1024;
 export class Slab {
   readonly buf = new Uint8Array(SLAB_BYTES);
   used = 0;
-  /** Messages placed here and not yet released. */
+  /** Holds on messages placed here: one from place() until released, one per queue entry. */
   live = 0;
 }
 
@@ -38,7 +38,12 @@ export class SlabAllocator {
     return slab;
   }
 
-  /** One message of the slab is gone; the current slab starts over once it is empty. */
+  /** One more holder (a queue entry) of a message placed in the slab. */
+  hold(slab: Slab): void {
+    slab.live++;
+  }
+
+  /** One holder of the slab is gone; the current slab starts over once it is empty. */
   release(slab: Slab): void {
     slab.live--;
     if (slab.live === 0 && slab === this.current) slab.used = 0;

@@ -1,0 +1,58 @@
+// ReadyQueue keeps a queue's messages in columns: what goes in comes out unchanged and in order,
+// through growth, shrinking, wrap-around and requeues back to their positions.
+import { expect, test } from "bun:test";
+import type { Envelope, QueueEntry } from "../src/shard/message.ts";
+import { ReadyQueue } from "../src/shard/ready_queue.ts";
+import { SlabAllocator } from "../src/shard/slab.ts";
+
+const slabs = new SlabAllocator();
+
+function envelope(id: number): Envelope {
+  const bytes = new TextEncoder().encode(`message-${id}`);
+  const slab = id % 3 === 0 ? null : slabs.place(bytes, 0, bytes.length);
+  return slab === null
+    ? { id, buf: bytes, at: 0, length: bytes.length, slab: null, persistent: id % 2 === 0 }
+    : { id, buf: slabs.lastBuf, at: slabs.lastAt, length: bytes.length, slab, persistent: id % 2 === 0 };
+}
+
+function text(e: QueueEntry): string {
+  return new TextDecoder().decode(e.buf.subarray(e.at, e.at + e.length));
+}
+
+test("messages come out in order with every field as they went in, across growth and shrinking", () => {
+  const q = new ReadyQueue();
+  for (let round = 0; round < 3; round++) {
+    for (let i = 1; i <= 1000; i++) q.push(envelope(i), i, i % 5 === 0, i % 7 === 0 ? 1_700_000_000_000 + i : 0);
+    expect(q.length).toBe(1000);
+    for (let i = 1; i <= 1000; i++) {
+      const e = q.shift()!;
+      expect({ id: e.id, text: text(e), position: e.position, redelivered: e.redelivered, expiresAt_ms: e.expiresAt_ms, persistent: e.persistent, slab: e.slab === null })
+        .toEqual({ id: i, text: `message-${i}`, position: i, redelivered: i % 5 === 0, expiresAt_ms: i % 7 === 0 ? 1_700_000_000_000 + i : 0, persistent: i % 2 === 0, slab: i % 3 === 0 });
+    }
+    expect(q.shift()).toBeUndefined();
+  }
+});
+
+test("a requeued entry goes back before the first later position, also after the head wrapped", () => {
+  const q = new ReadyQueue();
+  for (let i = 1; i <= 12; i++) q.push(envelope(i), i, false, 0);
+  const taken = [q.shift()!, q.shift()!, q.shift()!, q.shift()!, q.shift()!]; // positions 1..5
+  for (let i = 13; i <= 20; i++) q.push(envelope(i), i, false, 0); // wraps the 16-slot ring
+  q.insert({ ...taken[3]!, redelivered: true }); // 4: between nothing and 6 -> head
+  q.insert({ ...taken[1]!, redelivered: true }); // 2: before 4
+  q.insert({ ...taken[4]!, redelivered: true }); // 5: between 4 and 6
+  expect(q.headExpiresAt_ms).toBe(0);
+  const order = q.clear().map((e) => `${e.position}${e.redelivered ? "r" : ""}`);
+  expect(order).toEqual(["2r", "4r", "5r", ...Array.from({ length: 15 }, (_, k) => `${k + 6}`)]);
+  expect(q.length).toBe(0);
+  expect(q.headExpiresAt_ms).toBe(-1);
+});
+
+test("a requeue into a full ring grows it and keeps the order", () => {
+  const q = new ReadyQueue();
+  for (let i = 1; i <= 16; i++) q.push(envelope(i), i * 10, false, 0);
+  const first = q.shift()!;
+  q.push(envelope(17), 170, false, 0); // full again: 16 of 16
+  q.insert({ ...first, position: 55 });
+  expect(q.clear().map((e) => e.position)).toEqual([20, 30, 40, 50, 55, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150, 160, 170]);
+});
