@@ -1,7 +1,8 @@
 // A queue's ready messages, column by column: a ring of typed arrays (id, offset, length, position,
 // expiry, flags) plus one array of references to where the bytes live. A million queued messages
-// as objects (an entry and its message) took ~130 bytes each on the JS heap; here they take 41,
-// and no object at all until one is taken out (delivered, got, dropped, purged).
+// as objects (an entry and its message) took ~130 bytes each on the JS heap; here a slot takes 41
+// bytes (slots are a power of two), and no object exists until a message is taken out (delivered,
+// got, dropped, purged).
 // Grows by doubling and shrinks by half once three quarters are empty, never below its start size.
 import { invariant } from "../invariant.ts";
 import type { Envelope, QueueEntry } from "./message.ts";
