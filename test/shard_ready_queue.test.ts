@@ -56,3 +56,14 @@ test("a requeue into a full ring grows it and keeps the order", () => {
   q.insert({ ...first, position: 55 });
   expect(q.clear().map((e) => e.position)).toEqual([20, 30, 40, 50, 55, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150, 160, 170]);
 });
+
+test("a requeue near the tail moves the messages behind it, one near the head those in front", () => {
+  const q = new ReadyQueue();
+  for (let i = 1; i <= 10; i++) q.push(envelope(i), i * 10, false, 0);
+  const head = q.shift()!; // 10
+  q.insert({ ...head, position: 95 }); // 8 in front, 1 behind: the tail side moves
+  q.insert({ ...head, position: 15 }); // before 20: the new head
+  q.insert({ ...head, position: 25 }); // 2 in front, 9 behind: the head side moves
+  q.insert({ ...head, position: 85 }); // 8 in front, 3 behind: the tail side moves
+  expect(q.clear().map((e) => e.position)).toEqual([15, 20, 25, 30, 40, 50, 60, 70, 80, 85, 90, 95, 100]);
+});

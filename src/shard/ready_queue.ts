@@ -40,14 +40,19 @@ export class ReadyQueue {
     this.count++;
   }
 
-  /** Puts a taken entry back before the first message with a later position (or at the end). */
+  /**
+   * Puts a taken entry back before the first message with a later position (or at the end). The
+   * shorter side moves by one slot: a requeue lands near the head, so a long backlog behind it
+   * stays where it is.
+   */
   insert(entry: QueueEntry): void {
     if (this.count === this.capacity) this.resize(this.capacity * 2);
     const mask = this.capacity - 1;
     let i = 0;
     while (i < this.count && this.positions[(this.head + i) & mask]! <= entry.position) i++;
-    if (i === 0) {
+    if (i < this.count - i) {
       this.head = (this.head - 1) & mask;
+      for (let j = 0; j < i; j++) this.move((this.head + j + 1) & mask, (this.head + j) & mask);
     } else {
       for (let j = this.count; j > i; j--) this.move((this.head + j - 1) & mask, (this.head + j) & mask);
     }
