@@ -13,12 +13,13 @@ import type { Method, MethodOf } from "../protocol/methods.ts";
 import { decodeMethod } from "../protocol/methods.ts";
 import { peekDeliveryMode, peekHeaders, peekUserId, PropertyFlag } from "../protocol/properties.ts";
 import type { FieldTable } from "../protocol/table.ts";
-import { RecordBuilder, RecordCursor } from "../shard/record_codec.ts";
-import { PublishFlag, Settle, ToShard } from "../shard/records.ts";
+import { stampPublishRecord } from "../link/publish_record.ts";
+import { PublishFlag, Settle } from "../link/records.ts";
+import type { GotMessage } from "../link/shard_link.ts";
 import type { ChannelHost } from "./channel_host.ts";
 import { ConfirmTracker, type ConfirmSink } from "./confirm_tracker.ts";
 import { DeliveryTags, type SettledDelivery } from "./delivery_tags.ts";
-import { PUBLISH_CHANNEL_AT, PUBLISH_FLAGS_AT, PUBLISH_SEQ_AT, PublishAssembler } from "./publish_assembler.ts";
+import { PublishAssembler } from "./publish_assembler.ts";
 import { checkPublishProperties } from "./publish_checks.ts";
 import { asksForDirectReply, REPLY_TO_PREFIX, REPLY_TO_QUEUE, replyToName, withReplyTo } from "./direct_reply_to.ts";
 import * as topology from "./topology.ts";
@@ -56,7 +57,6 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   private lastQueue = "";
   private readonly queueNames: string[] = [];
   private readonly targets = new Map<number, number[]>();
-  private readonly tail = new RecordBuilder(256);
   private readonly settled: SettledDelivery[] = [];
   /** Direct reply-to: the consumer tag and this channel's reply name, once it consumes replies. */
   private replyTo: { tag: string; name: string } | null = null;
@@ -83,6 +83,10 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
       confirm: this.confirms !== null,
       tx: this.tx !== null,
     };
+  }
+
+  get consuming(): boolean {
+    return this.consumers.size > 0;
   }
 
   get isClosing(): boolean {
@@ -357,24 +361,17 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   private basicGet(m: MethodOf<"basic.get">): void {
     const queue = topology.usableQueue(this.host, m.queue || this.lastQueueOr404(60, 70), 60, 70);
     topology.checkPermission(this.host, "read", "queue", queue.name, 60, 70);
-    const link = this.broker.shards.links[queue.shard]!;
     this.suspend();
-    const reqId = link.expectReply(this.answer((c: RecordCursor) => {
-      if (c.u8v() === 0) {
+    this.broker.getMessage(queue, m.noAck, this.answer((got: GotMessage | null) => {
+      if (got === null) {
         this.host.send(this.number, { name: "basic.get-empty" });
         return;
       }
-      const deliveryId = c.f64();
-      const redelivered = c.u8v() !== 0;
-      const remaining = c.u32();
-      const tag = this.tags.add(queue.shard, deliveryId, false);
+      const tag = this.tags.add(queue.shard, got.deliveryId, false);
       this.broker.counters.delivered++;
-      this.host.out.getOkEnvelope(this.number, tag, redelivered, remaining, c.u8, c.pos, c.end - c.pos, this.host.frameMax);
+      this.host.out.getOkEnvelope(this.number, tag, got.redelivered, got.remaining, got.env, got.at, got.length, this.host.frameMax);
       this.host.markDirty();
     }));
-    link.record.reset().u8v(ToShard.get).u32(queue.id).u32(reqId).u8v(m.noAck ? 1 : 0);
-    link.send();
-    this.broker.scheduleFlush();
   }
 
   // --- acknowledgements ----------------------------------------------------------------------
@@ -420,6 +417,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     if (m.immediate) throw new AmqpError(ReplyCode.notImplemented, "immediate=true", 60, 40);
     topology.checkPublishExchange(this.host, m.exchange);
     this.checkWritePermission(m.exchange);
+    if (this.broker.flow.alarmed) this.broker.flow.block(this.host);
     this.publish.begin(m.exchange, m.routingKey, m.mandatory);
   }
 
@@ -480,6 +478,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     for (const name of names) {
       const queue = vhost.queues.get(name);
       if (queue === undefined) continue;
+      if (queue.inFlow) this.broker.flow.queueInFlow(this.host, queue);
       let ids = targets.get(queue.shard);
       if (ids === undefined) targets.set(queue.shard, (ids = []));
       ids.push(queue.id);
@@ -489,9 +488,8 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     if (routed === 0 && p.mandatory) this.returnUnroutable();
     const seq = this.confirms === null ? 0 : this.confirms.take();
     const expires = p.propsLength >= 2 && (r.u8[p.propsAt]! & (PropertyFlag.expiration >> 8)) !== 0;
-    r.u8[PUBLISH_FLAGS_AT] = (persistent ? PublishFlag.persistent : 0) | (seq !== 0 ? PublishFlag.confirm : 0) | (expires ? PublishFlag.expires : 0);
-    r.view.setUint32(PUBLISH_CHANNEL_AT, this.channelId);
-    r.view.setFloat64(PUBLISH_SEQ_AT, seq);
+    const flags = (persistent ? PublishFlag.persistent : 0) | (seq !== 0 ? PublishFlag.confirm : 0) | (expires ? PublishFlag.expires : 0);
+    stampPublishRecord(r, flags, this.channelId, seq);
     if (this.tx !== null) {
       if (routed > 0) this.tx.publishes.push({ record: r.u8.slice(0, r.length), targets: copyTargets(targets) });
     } else {
@@ -520,15 +518,11 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   }
 
   private sendPublish(record: Uint8Array, length: number, targets: Map<number, number[]>, seq: number): void {
-    const links = this.broker.shards.links;
     for (const [shard, ids] of targets) {
       if (ids.length === 0) continue;
-      const t = this.tail.reset().u16(ids.length);
-      for (const id of ids) t.u32(id);
-      links[shard]!.sender.send(record, length, t.u8, t.length);
+      this.broker.publish(this.host, shard, record, length, ids);
       if (seq !== 0) this.confirms!.sentTo(seq, shard);
     }
-    this.broker.scheduleFlush();
   }
 
   private returnUnroutable(): void {

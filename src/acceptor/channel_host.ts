@@ -1,6 +1,7 @@
 // What a channel needs from its connection.
 import type { Broker } from "../broker/broker.ts";
 import type { QueueRecord } from "../broker/queue_record.ts";
+import type { Publisher } from "../broker/publish_flow.ts";
 import type { Vhost } from "../broker/vhost.ts";
 import type { Method } from "../protocol/methods.ts";
 import type { FrameWriter } from "../protocol/writer.ts";
@@ -10,9 +11,10 @@ import type { Channel } from "./channel.ts";
 export interface ClientCapabilities {
   consumerCancelNotify: boolean;
   authenticationFailureClose: boolean;
+  connectionBlocked: boolean;
 }
 
-export interface ChannelHost {
+export interface ChannelHost extends Publisher {
   /** Connection id: the owner of its exclusive queues. */
   readonly id: number;
   readonly broker: Broker;
@@ -27,8 +29,6 @@ export interface ChannelHost {
   /** Runs fn; an AmqpError closes the channel or the connection as its code says. */
   guard(channel: Channel, fn: () => void): void;
   channelClosed(channel: Channel): void;
-  pauseReading(channel: Channel): void;
-  resumeReading(channel: Channel): void;
   ownQueue(queue: QueueRecord): void;
   forgetOwnedQueue(queue: QueueRecord): void;
 }

@@ -55,7 +55,7 @@ let nextConnectionId = 1;
 export class Connection implements FrameSink, ChannelHost, Flushable {
   readonly id = nextConnectionId++;
   readonly out = new FrameWriter(64 * 1024);
-  readonly capabilities: ClientCapabilities = { consumerCancelNotify: false, authenticationFailureClose: false };
+  readonly capabilities: ClientCapabilities = { consumerCancelNotify: false, authenticationFailureClose: false, connectionBlocked: false };
   readonly connectedAt = Date.now();
   private readonly parser: FrameParser;
   private state: State = "header";
@@ -223,6 +223,20 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
     }
   }
 
+  /** Publisher: has this connection consumers of its own (see publish_flow.ts)? */
+  get consuming(): boolean {
+    for (const channel of this.channels.values()) if (channel.consuming) return true;
+    return false;
+  }
+
+  notifyBlocked(reason: string): void {
+    if (this.capabilities.connectionBlocked && this.state === "opened") this.send(0, { name: "connection.blocked", reason });
+  }
+
+  notifyUnblocked(): void {
+    if (this.capabilities.connectionBlocked && this.state === "opened") this.send(0, { name: "connection.unblocked" });
+  }
+
   pauseReading(by: unknown): void {
     if (this.readPausedBy.size === 0) this.socket.pause();
     this.readPausedBy.add(by);
@@ -372,6 +386,7 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
       const table = caps as FieldTable;
       this.capabilities.consumerCancelNotify = table["consumer_cancel_notify"] === true;
       this.capabilities.authenticationFailureClose = table["authentication_failure_close"] === true;
+      this.capabilities.connectionBlocked = table["connection.blocked"] === true;
     }
     const credentials = parseCredentials(m.mechanism, m.response);
     const user = credentials === null ? null : this.authenticate(credentials.user, credentials.password, this.peer);
@@ -466,6 +481,7 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
 
   /** Channels released (unacked requeued, consumers cancelled), exclusive queues deleted. */
   private releaseAll(): void {
+    this.broker.flow.forget(this);
     for (const channel of this.channels.values()) channel.release();
     this.channels.clear();
     for (const queue of this.ownedQueues) if (!queue.deleted) this.broker.deleteQueue(queue, false, () => {});

@@ -4,20 +4,14 @@
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import { decodeContentHeader } from "../protocol/properties.ts";
 import { ClassId } from "../protocol/constants.ts";
-import { RecordBuilder } from "../shard/record_codec.ts";
-import { ToShard } from "../shard/records.ts";
+import { RecordBuilder } from "../link/record_codec.ts";
+import { beginPublishRecord, endPublishEnvelope } from "../link/publish_record.ts";
 
 /** RabbitMQ's default max_message_size: 128 MiB. */
 export const MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
 /** A buffer grown past this for one big message is dropped afterwards rather than kept per channel. */
 const KEEP_BUFFER_BYTES = 1024 * 1024;
 
-/** Offsets of the publish record's header fields, patched once the message is complete. */
-export const PUBLISH_FLAGS_AT = 1;
-export const PUBLISH_CHANNEL_AT = 2;
-export const PUBLISH_SEQ_AT = 6;
-const BLOB_LENGTH_AT = 14;
-const BLOB_AT = 18;
 
 export class PublishAssembler {
   record = new RecordBuilder(4096);
@@ -44,9 +38,7 @@ export class PublishAssembler {
     this.exchange = exchange;
     this.routingKey = routingKey;
     this.mandatory = mandatory;
-    const r = this.record.reset();
-    r.u8v(ToShard.publish).u8v(0).u32(0).f64(0).u32(0);
-    r.str8(exchange).str8(routingKey);
+    beginPublishRecord(this.record, exchange, routingKey);
     this.state = 1;
   }
 
@@ -113,7 +105,7 @@ export class PublishAssembler {
   }
 
   private finish(): boolean {
-    this.record.view.setUint32(BLOB_LENGTH_AT, this.record.length - BLOB_AT);
+    endPublishEnvelope(this.record);
     return true;
   }
 }

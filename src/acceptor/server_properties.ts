@@ -17,7 +17,7 @@ export function serverProperties(): FieldTable {
       exchange_exchange_bindings: true,
       "basic.nack": true,
       consumer_cancel_notify: true,
-      "connection.blocked": false,
+      "connection.blocked": true,
       consumer_priorities: true,
       authentication_failure_close: true,
       per_consumer_qos: true,

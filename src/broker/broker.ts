@@ -2,18 +2,22 @@
 // map ids in shard records back to channels and consumers, and the queue lifecycle operations
 // that need a shard's answer. Connections and channels call in here; domain errors are thrown as
 // AmqpError and turned into channel/connection closes at the channel boundary.
-import { CreditTable } from "../acceptor/credit_table.ts";
-import { ShardPool, type ShardPoolOptions } from "../acceptor/shard_pool.ts";
-import type { ShardEvents } from "../acceptor/shard_link.ts";
+import { CreditTable } from "../link/credit_slots.ts";
+import { beginPublishRecord, endPublishEnvelope } from "../link/publish_record.ts";
+import { ConsumeFlag, QueueFlag, Settle } from "../link/records.ts";
+import { envelopePropsLengthAt, readU32 } from "../link/envelope.ts";
+import { RecordBuilder } from "../link/record_codec.ts";
+import type { GotMessage, ShardEvents } from "../link/shard_link.ts";
+import { ShardPool, type ShardPoolOptions } from "../link/shard_pool.ts";
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import type { FieldTable } from "../protocol/table.ts";
-import { QueueFlag, Settle, ToShard } from "../shard/records.ts";
 import { DefinitionsStore } from "../journal/definitions_store.ts";
 import { log } from "../log.ts";
 import type { ConsumerRecord } from "./consumer_record.ts";
 import { applyDefinitions, tableToJson, type Definitions, type DefinitionsTarget } from "./definitions.ts";
 import { resourceName } from "./names.ts";
 import { queueLimits } from "./queue_arguments.ts";
+import { PublishFlow, type Publisher } from "./publish_flow.ts";
 import { QueueRecord, type QueueOwner } from "./queue_record.ts";
 import { UserStore } from "./users.ts";
 import { Vhost } from "./vhost.ts";
@@ -74,6 +78,9 @@ export class Broker implements ShardEvents {
   private pool!: ShardPool;
   private readonly channels = new Map<number, ChannelEndpoint>();
   private readonly consumers = new Map<number, ConsumerRecord>();
+  /** Every live queue by id, for the shards' flow records. */
+  private readonly queuesById = new Map<number, QueueRecord>();
+  readonly flow = new PublishFlow();
   /** Direct reply-to names → the channel that consumes its replies. */
   readonly replyTargets = new Map<string, ReplyTarget>();
   private readonly dirty = new Set<Flushable>();
@@ -101,10 +108,7 @@ export class Broker implements ShardEvents {
       this.definitionsChanged(null, true);
     }
     // Every durable queue is declared (and has adopted its recovered messages) before this.
-    for (const link of this.pool.links) {
-      link.record.reset().u8v(ToShard.recoveryDone);
-      link.send();
-    }
+    for (const link of this.pool.links) link.recoveryDone();
     this.scheduleFlush();
   }
 
@@ -259,6 +263,7 @@ export class Broker implements ShardEvents {
     for (const target of this.dirty) target.flush();
     this.dirty.clear();
     this.pool.flush();
+    this.flow.check();
   };
 
   // --- shard events ------------------------------------------------------------------------
@@ -282,6 +287,13 @@ export class Broker implements ShardEvents {
     this.channels.get(channelId)?.shardNacked(seq);
   }
 
+  queueFlow(_shard: number, queueId: number, on: boolean): void {
+    const queue = this.queuesById.get(queueId);
+    if (queue === undefined) return;
+    if (on) queue.inFlow = true;
+    else this.flow.queueFlowOff(queue);
+  }
+
   batchEnd(): void {
     this.flushNow();
   }
@@ -289,18 +301,12 @@ export class Broker implements ShardEvents {
   // --- records to shards -------------------------------------------------------------------
 
   settle(shard: number, action: number, deliveryIds: readonly number[]): void {
-    const link = this.pool.links[shard]!;
-    const r = link.record.reset().u8v(ToShard.settle).u8v(action).u32(deliveryIds.length);
-    for (const id of deliveryIds) r.f64(id);
-    link.send();
+    this.pool.links[shard]!.settle(action, deliveryIds);
     this.scheduleFlush();
   }
 
   kick(creditSlot: number): void {
-    for (const link of this.pool.links) {
-      link.record.reset().u8v(ToShard.kick).u32(creditSlot);
-      link.send();
-    }
+    for (const link of this.pool.links) link.kick(creditSlot);
     this.scheduleFlush();
   }
 
@@ -310,13 +316,10 @@ export class Broker implements ShardEvents {
       const all = new Map<number, QueueStats>();
       let waiting = this.pool.links.length;
       for (const link of this.pool.links) {
-        const reqId = link.expectReply((c) => {
-          const n = c.u32();
-          for (let i = 0; i < n; i++) all.set(c.u32(), { ready: c.u32(), unacked: c.u32(), readyBytes: c.f64() });
+        link.stats((queues) => {
+          for (const q of queues) all.set(q.queueId, { ready: q.ready, unacked: q.unacked, readyBytes: q.readyBytes });
           if (--waiting === 0) resolve(all);
         });
-        link.record.reset().u8v(ToShard.stats).u32(reqId);
-        link.send();
       }
       this.scheduleFlush();
     });
@@ -331,11 +334,9 @@ export class Broker implements ShardEvents {
   syncAll(done: () => void): void {
     let waiting = this.pool.links.length;
     for (const link of this.pool.links) {
-      const reqId = link.expectReply(() => {
+      link.sync(() => {
         if (--waiting === 0) done();
       });
-      link.record.reset().u8v(ToShard.sync).u32(reqId);
-      link.send();
     }
     this.scheduleFlush();
   }
@@ -347,32 +348,21 @@ export class Broker implements ShardEvents {
     const limits = queueLimits(args);
     const queue = new QueueRecord(this.nextQueueId++, vhost.name, name, this.pool.shardOf(vhost.name, name), durable, autoDelete, owner, args, limits);
     vhost.queues.set(name, queue);
-    const link = this.pool.links[queue.shard]!;
+    this.queuesById.set(queue.id, queue);
     const flags = (durable ? QueueFlag.durable : 0) | (autoDelete ? QueueFlag.autoDelete : 0) | (owner !== null ? QueueFlag.exclusive : 0);
-    link.record.reset().u8v(ToShard.declare).u32(queue.id).u32(0).u8v(flags).str32(queue.key).str32(JSON.stringify(limits));
-    link.send();
+    this.pool.links[queue.shard]!.declare(queue.id, flags, queue.key, limits);
     this.scheduleFlush();
     return queue;
   }
 
   /** Message and consumer counts, as queue.declare-ok reports them. */
   queueCounts(queue: QueueRecord, done: (messages: number, consumers: number) => void): void {
-    const link = this.pool.links[queue.shard]!;
-    const reqId = link.expectReply((c) => {
-      const messages = c.u32();
-      c.u32();
-      done(messages, queue.consumers.size);
-    });
-    link.record.reset().u8v(ToShard.declare).u32(queue.id).u32(reqId).u8v(0).str32(queue.key).str32("{}");
-    link.send();
+    this.pool.links[queue.shard]!.declare(queue.id, 0, queue.key, {}, (messages) => done(messages, queue.consumers.size));
     this.scheduleFlush();
   }
 
   purgeQueue(queue: QueueRecord, done: (purged: number) => void): void {
-    const link = this.pool.links[queue.shard]!;
-    const reqId = link.expectReply((c) => done(c.u32()));
-    link.record.reset().u8v(ToShard.purge).u32(queue.id).u32(reqId);
-    link.send();
+    this.pool.links[queue.shard]!.purge(queue.id, done);
     this.scheduleFlush();
   }
 
@@ -384,15 +374,10 @@ export class Broker implements ShardEvents {
   deleteQueue(queue: QueueRecord, ifEmpty: boolean, done: (messages: number | null) => void): void {
     const vhost = this.vhosts.get(queue.vhost)!;
     if (!ifEmpty) this.forgetQueue(vhost, queue);
-    const link = this.pool.links[queue.shard]!;
-    const reqId = link.expectReply((c) => {
-      const deleted = c.u8v() === 1;
-      const messages = c.u32();
+    this.pool.links[queue.shard]!.delete(queue.id, ifEmpty, (deleted, messages) => {
       if (deleted && ifEmpty) this.forgetQueue(vhost, queue);
       done(deleted ? messages : null);
     });
-    link.record.reset().u8v(ToShard.delete).u32(queue.id).u32(reqId).u8v(ifEmpty ? 1 : 0);
-    link.send();
     this.scheduleFlush();
   }
 
@@ -401,6 +386,8 @@ export class Broker implements ShardEvents {
     queue.deleted = true;
     this.definitionsChanged(vhost, queue.durable);
     vhost.queues.delete(queue.name);
+    this.queuesById.delete(queue.id);
+    this.flow.queueFlowOff(queue);
     vhost.routes.removeQueue(queue.name);
     for (const consumer of [...queue.consumers]) {
       this.consumers.delete(consumer.id);
@@ -430,35 +417,35 @@ export class Broker implements ShardEvents {
 
   /** Publishes a transient message with empty properties straight to one queue, unconfirmed. */
   publishToQueue(queue: QueueRecord, body: Uint8Array): void {
-    const link = this.pool.links[queue.shard]!;
-    const r = link.record.reset().u8v(ToShard.publish).u8v(0).u32(0).f64(0);
-    const blobLengthAt = r.length;
-    r.u32(0);
-    const blobAt = r.length;
-    const noProperties = new Uint8Array(2); // property flags 0: no properties
-    r.str8("").str8(queue.name).u32(noProperties.length).bytes(noProperties, 0, noProperties.length).bytes(body, 0, body.length);
-    r.view.setUint32(blobLengthAt, r.length - blobAt);
-    r.u16(1).u32(queue.id);
-    link.send();
+    const r = new RecordBuilder(64 + body.length);
+    beginPublishRecord(r, "", queue.name);
+    r.u32(2).u16(0); // property flags 0: no properties
+    r.bytes(body, 0, body.length);
+    endPublishEnvelope(r);
+    this.pool.links[queue.shard]!.publish(r.u8, r.length, [queue.id]);
+    this.scheduleFlush();
+  }
+
+  /** A routed publish record to one shard's target queues; the publisher may be paused (publish_flow.ts). */
+  publish(publisher: Publisher, shard: number, record: Uint8Array, length: number, queueIds: readonly number[]): void {
+    const link = this.pool.links[shard]!;
+    link.publish(record, length, queueIds);
+    this.flow.sent(publisher, link);
+    this.scheduleFlush();
+  }
+
+  getMessage(queue: QueueRecord, noAck: boolean, reply: (got: GotMessage | null) => void): void {
+    this.pool.links[queue.shard]!.get(queue.id, noAck, reply);
     this.scheduleFlush();
   }
 
   /** basic.get with no-ack on behalf of the broker itself: the body, or null when the queue is empty. */
   getFromQueue(queue: QueueRecord, done: (body: Uint8Array | null) => void): void {
-    const link = this.pool.links[queue.shard]!;
-    const reqId = link.expectReply((c) => {
-      if (c.u8v() === 0) return done(null);
-      c.f64(); // delivery id (none for no-ack)
-      c.u8v(); // redelivered
-      c.u32(); // remaining
-      c.str8(); // exchange
-      c.str8(); // routing key
-      c.view8(c.u32()); // properties
-      done(c.view8(c.end - c.pos).slice());
+    this.getMessage(queue, true, (got) => {
+      if (got === null) return done(null);
+      const propsLengthAt = envelopePropsLengthAt(got.env, got.at);
+      done(got.env.slice(propsLengthAt + 4 + readU32(got.env, propsLengthAt), got.at + got.length));
     });
-    link.record.reset().u8v(ToShard.get).u32(queue.id).u32(reqId).u8v(1);
-    link.send();
-    this.scheduleFlush();
   }
 
   // --- consumers -----------------------------------------------------------------------------
@@ -468,10 +455,7 @@ export class Broker implements ShardEvents {
     queue.consumers.add(consumer);
     queue.hadConsumer = true;
     this.consumers.set(consumer.id, consumer);
-    const link = this.pool.links[queue.shard]!;
-    link.record.reset().u8v(ToShard.consume).u32(queue.id).u32(consumer.id).u32(consumer.channel.channelId)
-      .u32(creditSlot).u16(prefetch).u8v(consumer.noAck ? 1 : 0).f64(priority);
-    link.send();
+    this.pool.links[queue.shard]!.consume(queue.id, consumer.id, consumer.channel.channelId, creditSlot, prefetch, consumer.noAck ? ConsumeFlag.noAck : 0, priority);
     this.scheduleFlush();
   }
 
@@ -480,9 +464,7 @@ export class Broker implements ShardEvents {
     if (!this.consumers.delete(consumer.id)) return;
     const queue = consumer.queue;
     queue.consumers.delete(consumer);
-    const link = this.pool.links[queue.shard]!;
-    link.record.reset().u8v(ToShard.cancel).u32(consumer.id).u32(queue.id);
-    link.send();
+    this.pool.links[queue.shard]!.cancel(consumer.id, queue.id);
     this.scheduleFlush();
     if (queue.autoDelete && queue.consumers.size === 0 && !queue.deleted) this.deleteQueue(queue, false, () => {});
   }

@@ -2,7 +2,7 @@
 // and the equivalence check of a redeclare.
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import { Decimal, type FieldTable, type FieldValue } from "../protocol/table.ts";
-import type { QueueLimits } from "../shard/queue.ts";
+import type { QueueLimits } from "../link/records.ts";
 
 /** Arguments compared on redeclare, as RabbitMQ's rabbit_amqqueue:assert_args_equivalence does. */
 const EQUIVALENCE_KEYS = [

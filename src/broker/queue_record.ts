@@ -1,8 +1,9 @@
 // A queue as the acceptor knows it: its definition, which shard holds its messages, and who
 // consumes from it. The messages themselves live only in the shard.
 import type { FieldTable } from "../protocol/table.ts";
-import type { QueueLimits } from "../shard/queue.ts";
+import type { QueueLimits } from "../link/records.ts";
 import type { ConsumerRecord } from "./consumer_record.ts";
+import type { Publisher } from "./publish_flow.ts";
 
 export interface QueueOwner {
   readonly id: number;
@@ -13,6 +14,10 @@ export class QueueRecord {
   /** True once a consumer attached: an auto-delete queue goes when its last consumer does. */
   hadConsumer = false;
   deleted = false;
+  /** The shard reported a backlog past the flow mark (see publish_flow.ts). */
+  inFlow = false;
+  /** Publishers not read until the queue leaves flow. */
+  readonly flowPaused = new Set<Publisher>();
 
   constructor(
     /** Global id, unique for the broker's lifetime; names the queue in ring records. */

@@ -8,6 +8,7 @@ import { ByteWriter } from "./byte_writer.ts";
 import { ClassId, FRAME_END, FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FrameType } from "./constants.ts";
 import { encodeMethodArgs, methodIds } from "./methods.ts";
 import type { Method } from "./methods.ts";
+import { envelopeKeysLength, readU32 } from "../link/envelope.ts";
 
 const BASIC_DELIVER = 60;
 const BASIC_GET_OK = 71;
@@ -18,11 +19,6 @@ const SHORTSTR_MAX_FRAME_BYTES = 256;
 /** The largest frame-max a tune can carry (u32). */
 const FRAME_MAX_LIMIT_BYTES = 0xffffffff;
 
-/** Bytes of an envelope's exchange and routing key, each with its length octet. */
-function envelopeKeysLength(env: Uint8Array, at: number): number {
-  const exchange = env[at]!;
-  return 2 + exchange + env[at + 1 + exchange]!;
-}
 
 export class FrameWriter extends ByteWriter {
   constructor(initial_bytes = 64 * 1024) {
@@ -171,7 +167,7 @@ export class FrameWriter extends ByteWriter {
 
   /** Content header and body frames from an envelope's properties-length field to its end. */
   private envelopeContent(channel: number, env: Uint8Array, propsLengthAt: number, end: number, frameMax: number): void {
-    const propsLength = ((env[propsLengthAt]! << 24) | (env[propsLengthAt + 1]! << 16) | (env[propsLengthAt + 2]! << 8) | env[propsLengthAt + 3]!) >>> 0;
+    const propsLength = readU32(env, propsLengthAt);
     const propsAt = propsLengthAt + 4;
     const bodyAt = propsAt + propsLength;
     this.contentHeader(channel, ClassId.basic, end - bodyAt, env, propsAt, propsLength);

@@ -19,6 +19,7 @@ export const MAX_RECORD_BYTES = 128 * 1024 * 1024 + 64 * 1024;
 export class RecordSender {
   private readonly ring: RingWriter;
   private readonly backlog: Uint8Array[] = [];
+  private backlogBytes = 0;
   private draining = false;
   /** Called once the backlog is empty again (after `backlogged` was true). */
   onDrained: () => void = () => {};
@@ -29,6 +30,11 @@ export class RecordSender {
 
   get backlogged(): boolean {
     return this.backlog.length > 0;
+  }
+
+  /** Bytes sent that the reader has not taken yet: in the ring and in the backlog. */
+  get unreadBytes(): number {
+    return this.ring.unreadBytes + this.backlogBytes;
   }
 
   /** Queue the record `head[0..headLen) ++ tail[tailAt..tailAt+tailLen)`; visible to the reader after flush(). */
@@ -85,6 +91,7 @@ export class RecordSender {
 
   private pushBacklog(record: Uint8Array): void {
     this.backlog.push(record);
+    this.backlogBytes += record.length;
     if (!this.draining) {
       this.draining = true;
       void this.drain();
@@ -102,6 +109,7 @@ export class RecordSender {
         if (at < 0) break;
         this.ring.u8.set(record, at);
         this.ring.commit(record.length);
+        this.backlogBytes -= record.length;
         moved++;
       }
       this.backlog.splice(0, moved);

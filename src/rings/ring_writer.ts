@@ -41,6 +41,12 @@ export class RingWriter extends RingEnd {
     return (this.tail - this.tail_published) | 0;
   }
 
+  /** Bytes written (published or not) that the reader has not released yet. */
+  get unreadBytes(): number {
+    this.head_seen = Atomics.load(this.slots, HEAD_SLOT);
+    return (this.tail - this.head_seen) | 0;
+  }
+
   /**
    * Offset in u8/view of a contiguous, 8-byte aligned payload area of
    * size_bytes, or -1 if the ring lacks room now. A reservation not yet

@@ -4,15 +4,7 @@
 import type { Consumer } from "./consumer.ts";
 import type { Envelope, QueueEntry } from "./message.ts";
 import { ReadyQueue } from "./ready_queue.ts";
-
-/** The declare arguments a shard acts on (the acceptor validated them). */
-export interface QueueLimits {
-  maxLength?: number;
-  maxLengthBytes?: number;
-  overflow?: "drop-head" | "reject-publish";
-  /** x-message-ttl: how long a message may wait in this queue. */
-  messageTtl_ms?: number;
-}
+import type { QueueLimits } from "../link/records.ts";
 
 export type EnqueueResult = "queued" | "refused";
 
@@ -27,6 +19,8 @@ export class ShardQueue {
   /** Ready entries that carry an expiry (so the shard knows which queues to sweep). */
   expiring = 0;
   deleted = false;
+  /** The acceptor was told the backlog passed the flow mark (Shard.updateFlow). */
+  inFlow = false;
 
   constructor(
     readonly id: number,

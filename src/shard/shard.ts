@@ -4,23 +4,17 @@
 // come, and at the end of each batch the shard delivers to every queue that may have changed,
 // emits coalesced confirms and publishes the outbound ring once.
 import type { Journal } from "../journal/journal.ts";
+import { AcceptorOutbox } from "../link/acceptor_outbox.ts";
+import type { CreditSlots } from "../link/credit_slots.ts";
+import { envelopeExpiration_ms } from "../link/envelope.ts";
+import { ConsumeFlag, PublishFlag, QueueFlag, Settle, type QueueLimits } from "../link/records.ts";
+import type { RecordList, ShardRequests } from "../link/shard_inbox.ts";
 import type { RecordSender } from "../rings/record_link.ts";
 import { Consumer } from "./consumer.ts";
 import { Deque } from "./deque.ts";
 import type { Envelope, QueueEntry } from "./message.ts";
-import { ShardQueue, type QueueLimits } from "./queue.ts";
+import { ShardQueue } from "./queue.ts";
 import { SlabAllocator } from "./slab.ts";
-import { peekExpiration } from "../protocol/properties.ts";
-import { RecordBuilder, RecordCursor } from "./record_codec.ts";
-import {
-  ConsumeFlag,
-  CREDIT_SLOT_INTS,
-  PublishFlag,
-  QueueFlag,
-  Settle,
-  ToAcceptor,
-  ToShard,
-} from "./records.ts";
 
 interface Unacked {
   readonly entry: QueueEntry;
@@ -49,10 +43,18 @@ const NO_BYTES = new Uint8Array(0);
 /** How often queues holding messages with a TTL are swept for expired heads. */
 const EXPIRY_SWEEP_MS = 100;
 
+/**
+ * A queue with consumers whose ready backlog passes either mark is put in flow: its publishers are
+ * not read until it is back under half of both (publish_flow.ts on the acceptor). The marks leave
+ * consumers with prefetch in the thousands a backlog to take from while the publishers resume.
+ */
+const FLOW_HIGH_MESSAGES = 16384;
+const FLOW_HIGH_BYTES = 16 * 1024 * 1024;
+
 /** Deliveries written per queue per batch before moving on, so one busy queue can't starve others. */
 const DELIVERIES_PER_QUEUE_PER_BATCH = 2048;
 
-export class Shard {
+export class Shard implements ShardRequests {
   private readonly queues = new Map<number, ShardQueue>();
   private readonly consumers = new Map<number, Consumer>();
   private readonly consumersBySlot = new Map<number, Set<Consumer>>();
@@ -72,8 +74,7 @@ export class Shard {
   /** Journal work gathered during a batch and written as one record per queue. */
   private readonly removedIds = new Map<ShardQueue, number[]>();
   private readonly deliveredIds = new Map<ShardQueue, number[]>();
-  private readonly cur = new RecordCursor();
-  private readonly out: OutRecord;
+  private readonly out: AcceptorOutbox;
   private readonly dropped: QueueEntry[] = [];
   private readonly slabs = new SlabAllocator();
   /** The message being published: queues copy its fields, so one object serves every publish. */
@@ -85,10 +86,10 @@ export class Shard {
 
   constructor(
     private readonly sender: RecordSender,
-    private readonly credits: Int32Array,
+    private readonly credits: CreditSlots,
     private readonly journal: Journal | null,
   ) {
-    this.out = new OutRecord(sender);
+    this.out = new AcceptorOutbox(sender);
     sender.onDrained = () => this.onBatchEnd();
     if (journal !== null) {
       journal.onDurable = () => {
@@ -115,26 +116,6 @@ export class Shard {
     return { messages: stats.messages, elapsed_ms: stats.elapsed_ms };
   }
 
-  onRecord(u8: Uint8Array, view: DataView, offset: number, length: number): void {
-    const c = this.cur.reset(u8, view, offset, length);
-    const type = c.u8v();
-    switch (type) {
-      case ToShard.publish: return this.publish(c);
-      case ToShard.settle: return this.settle(c);
-      case ToShard.consume: return this.consume(c);
-      case ToShard.cancel: return this.cancel(c.u32());
-      case ToShard.get: return this.get(c);
-      case ToShard.declare: return this.declare(c);
-      case ToShard.delete: return this.deleteQueue(c);
-      case ToShard.purge: return this.purge(c);
-      case ToShard.sync: return this.sync(c.u32());
-      case ToShard.kick: return this.kick(c.u32());
-      case ToShard.stats: return this.stats(c.u32());
-      case ToShard.recoveryDone: return this.dropUnadopted();
-      default: throw new Error(`shard: unknown record type ${type}`);
-    }
-  }
-
   /** The receiver's gate: closed while the journal has more than JOURNAL_BACKLOG_BYTES to write. */
   inflowGate(): Promise<void> | null {
     if (this.journal === null || this.journal.pending_bytes <= JOURNAL_BACKLOG_BYTES) return null;
@@ -150,19 +131,14 @@ export class Shard {
     this.sender.flush();
   }
 
-  private declare(c: RecordCursor): void {
-    const queueId = c.u32();
-    const reqId = c.u32();
-    const flags = c.u8v();
-    const key = c.str32();
-    const args = JSON.parse(c.str32()) as QueueLimits;
+  declare(queueId: number, reqId: number, flags: number, key: string, args: QueueLimits): void {
     let queue = this.queues.get(queueId);
     if (queue === undefined) {
       queue = new ShardQueue(queueId, key, (flags & QueueFlag.durable) !== 0, args);
       this.queues.set(queueId, queue);
       this.adoptRecovered(queue);
     }
-    if (reqId !== 0) this.reply(reqId).u32(queue.messageCount).u32(queue.consumers.length).send();
+    if (reqId !== 0) this.out.declareOk(reqId, queue.messageCount, queue.consumers.length);
   }
 
   private adoptRecovered(queue: ShardQueue): void {
@@ -180,22 +156,19 @@ export class Shard {
   }
 
   /** The durable queues are all declared: what none adopted belongs to queues that are gone. */
-  private dropUnadopted(): void {
+  recoveryDone(): void {
     if (this.journal !== null) for (const key of this.recovered.keys()) this.lastJournalSeq = this.journal.dropQueue(key);
     this.recovered.clear();
   }
 
-  private deleteQueue(c: RecordCursor): void {
-    const queueId = c.u32();
-    const reqId = c.u32();
-    const ifEmpty = c.u8v() !== 0;
+  deleteQueue(queueId: number, reqId: number, ifEmpty: boolean): void {
     const queue = this.queues.get(queueId);
     if (queue === undefined) {
-      if (reqId !== 0) this.reply(reqId).u8v(1).u32(0).send();
+      if (reqId !== 0) this.out.deleteOk(reqId, true, 0);
       return;
     }
     if (ifEmpty && queue.messageCount > 0) {
-      this.reply(reqId).u8v(0).u32(queue.messageCount).send();
+      this.out.deleteOk(reqId, false, queue.messageCount);
       return;
     }
     const count = queue.messageCount;
@@ -206,30 +179,25 @@ export class Shard {
     this.queues.delete(queueId);
     this.dirty.delete(queue);
     if (queue.durable && this.journal !== null) this.lastJournalSeq = this.journal.dropQueue(queue.key);
-    if (reqId !== 0) this.reply(reqId).u8v(1).u32(count).send();
+    if (reqId !== 0) this.out.deleteOk(reqId, true, count);
   }
 
-  private purge(c: RecordCursor): void {
-    const queueId = c.u32();
-    const reqId = c.u32();
+  purge(queueId: number, reqId: number): void {
     const queue = this.queues.get(queueId);
     const purged = queue === undefined ? [] : queue.purge();
-    if (queue !== undefined) for (const entry of purged) this.forget(queue, entry);
-    if (reqId !== 0) this.reply(reqId).u32(purged.length).send();
+    if (queue !== undefined) {
+      for (const entry of purged) this.forget(queue, entry);
+      if (queue.inFlow) this.updateFlow(queue);
+    }
+    if (reqId !== 0) this.out.purgeOk(reqId, purged.length);
   }
 
-  private publish(c: RecordCursor): void {
-    const flags = c.u8v();
-    const channelId = c.u32();
-    const seq = c.f64();
-    const blobLength = c.u32();
-    const blobAt = c.pos;
-    c.pos += blobLength;
-    const n = c.u16();
+  publish(flags: number, channelId: number, seq: number, u8: Uint8Array, blobAt: number, blobLength: number, queueIds: RecordList): void {
+    const n = queueIds.count;
     const persistent = (flags & PublishFlag.persistent) !== 0;
     // One copy out of the ring into a slab: the message outlives the record. The slab counts this
     // publish as a holder until the queues have taken their own holds (released below).
-    const slab = this.slabs.place(c.u8, blobAt, blobLength);
+    const slab = this.slabs.place(u8, blobAt, blobLength);
     const env = this.publishing;
     env.id = this.journal === null ? this.nextMessageId++ : this.journal.nextMsgId();
     env.buf = this.slabs.lastBuf;
@@ -242,7 +210,7 @@ export class Shard {
     let refused = false;
     let durableKeys: string[] | null = null;
     for (let i = 0; i < n; i++) {
-      const queue = this.queues.get(c.u32());
+      const queue = this.queues.get(queueIds.u32(i));
       if (queue === undefined) continue; // deleted while the publish was in flight: dropped
       const ttl_ms = minTtl(messageTtl_ms, queue.limits.messageTtl_ms);
       const expiresAt_ms = ttl_ms === undefined ? 0 : (now_ms || Date.now()) + ttl_ms;
@@ -254,7 +222,10 @@ export class Shard {
       this.discardDropped(queue);
       if (expiresAt_ms !== 0) this.watchExpiry(queue);
       if (persistent && queue.durable && this.journal !== null) (durableKeys ??= []).push(queue.key);
-      if (queue.consumers.length > 0) this.dirty.add(queue);
+      if (queue.consumers.length > 0) {
+        this.dirty.add(queue);
+        this.updateFlow(queue);
+      }
     }
     let journalSeq = 0;
     if (durableKeys !== null) {
@@ -266,7 +237,7 @@ export class Shard {
     env.buf = NO_BYTES;
     env.slab = null;
     if ((flags & PublishFlag.confirm) === 0) return;
-    if (refused) this.record(ToAcceptor.nack).u32(channelId).f64(seq).send();
+    if (refused) this.out.nack(channelId, seq);
     this.settleConfirm({ journalSeq, kind: "confirm", id: channelId, seq });
   }
 
@@ -282,31 +253,24 @@ export class Shard {
   private releaseWaiters(): void {
     const durable = this.journal === null ? Infinity : this.journal.durableSeq;
     while (this.waiters.length > 0 && this.waiters.peek()!.journalSeq <= durable) this.emit(this.waiters.shift()!);
-    for (const [channelId, seq] of this.confirms) this.record(ToAcceptor.confirm).u32(channelId).f64(seq).send();
+    for (const [channelId, seq] of this.confirms) this.out.confirm(channelId, seq);
     this.confirms.clear();
   }
 
   private emit(w: Waiter): void {
     if (w.kind === "sync") {
-      this.reply(w.id).send();
+      this.out.syncOk(w.id);
     } else {
       this.confirms.set(w.id, w.seq);
     }
   }
 
   /** tx.commit's barrier: answered once everything appended before it is durable. */
-  private sync(reqId: number): void {
+  sync(reqId: number): void {
     this.settleConfirm({ journalSeq: this.lastJournalSeq, kind: "sync", id: reqId, seq: 0 });
   }
 
-  private consume(c: RecordCursor): void {
-    const queueId = c.u32();
-    const consumerId = c.u32();
-    const channelId = c.u32();
-    const slot = c.u32();
-    const prefetch = c.u16();
-    const flags = c.u8v();
-    const priority = c.f64();
+  consume(queueId: number, consumerId: number, channelId: number, slot: number, prefetch: number, flags: number, priority: number): void {
     const queue = this.queues.get(queueId);
     if (queue === undefined) return; // deleted meanwhile; the acceptor cancels the consumer itself
     const consumer = new Consumer(consumerId, queue, channelId, slot, prefetch, (flags & ConsumeFlag.noAck) !== 0, priority);
@@ -318,7 +282,7 @@ export class Shard {
     this.dirty.add(queue);
   }
 
-  private cancel(consumerId: number): void {
+  cancel(consumerId: number): void {
     const consumer = this.consumers.get(consumerId);
     if (consumer === undefined) return;
     consumer.cancelled = true;
@@ -327,26 +291,25 @@ export class Shard {
     bySlot?.delete(consumer);
     if (bySlot !== undefined && bySlot.size === 0) this.consumersBySlot.delete(consumer.creditSlot);
     consumer.queue.removeConsumer(consumer);
+    if (consumer.queue.inFlow) this.updateFlow(consumer.queue);
   }
 
   /** Counts of every queue of this shard, for listings and metrics. */
-  private stats(reqId: number): void {
+  stats(reqId: number): void {
     this.sweepExpired();
-    const r = this.reply(reqId).u32(this.queues.size);
-    for (const q of this.queues.values()) r.u32(q.id).u32(q.messageCount).u32(q.unacked).f64(q.readyBytes);
-    r.send();
+    this.out.statsBegin(reqId, this.queues.size);
+    for (const q of this.queues.values()) this.out.statsQueue(q.id, q.messageCount, q.unacked, q.readyBytes);
+    this.out.statsEnd();
   }
 
-  private kick(slot: number): void {
+  kick(slot: number): void {
     const bySlot = this.consumersBySlot.get(slot);
     if (bySlot !== undefined) for (const consumer of bySlot) this.dirty.add(consumer.queue);
   }
 
-  private settle(c: RecordCursor): void {
-    const action = c.u8v();
-    const n = c.u32();
-    for (let i = 0; i < n; i++) {
-      const deliveryId = c.f64();
+  settle(action: number, deliveryIds: RecordList): void {
+    for (let i = 0; i < deliveryIds.count; i++) {
+      const deliveryId = deliveryIds.f64(i);
       const u = this.unacked.get(deliveryId);
       if (u === undefined) continue; // its queue was deleted, or a duplicate the acceptor let through
       this.unacked.delete(deliveryId);
@@ -366,21 +329,19 @@ export class Shard {
     }
   }
 
-  private get(c: RecordCursor): void {
-    const queueId = c.u32();
-    const reqId = c.u32();
-    const noAck = c.u8v() !== 0;
+  get(queueId: number, reqId: number, noAck: boolean): void {
     const queue = this.queues.get(queueId);
     if (queue !== undefined && queue.expiring > 0) this.expire(queue, Date.now());
     const entry = queue?.take();
     if (queue === undefined || entry === undefined) {
-      this.reply(reqId).u8v(0).send();
+      this.out.getEmpty(reqId);
       return;
     }
     const deliveryId = noAck ? 0 : this.track(queue, entry, null);
     // Sent before a no-ack get is forgotten: forgetting may release its slab space.
-    this.reply(reqId).u8v(1).f64(deliveryId).u8v(entry.redelivered ? 1 : 0).u32(queue.messageCount).send(entry);
+    this.out.getOk(reqId, deliveryId, entry.redelivered, queue.messageCount, entry);
     if (noAck) this.forget(queue, entry);
+    if (queue.inFlow) this.updateFlow(queue);
     else this.noteDelivered(queue, entry);
   }
 
@@ -389,7 +350,22 @@ export class Shard {
       if (this.sender.backlogged) return; // resumed by onDrained
       this.dirty.delete(queue);
       this.deliver(queue);
+      if (queue.inFlow) this.updateFlow(queue);
     }
+  }
+
+  /** Tells the acceptor when the queue enters or leaves flow (see FLOW_HIGH_MESSAGES). */
+  private updateFlow(queue: ShardQueue): void {
+    const backlog = queue.ready.length;
+    const bytes = queue.readyBytes;
+    if (!queue.inFlow) {
+      if (queue.consumers.length === 0 || (backlog <= FLOW_HIGH_MESSAGES && bytes <= FLOW_HIGH_BYTES)) return;
+      queue.inFlow = true;
+    } else {
+      if (queue.consumers.length > 0 && (backlog > FLOW_HIGH_MESSAGES / 2 || bytes > FLOW_HIGH_BYTES / 2)) return;
+      queue.inFlow = false;
+    }
+    this.out.flow(queue.id, queue.inFlow);
   }
 
   private deliver(queue: ShardQueue): void {
@@ -401,11 +377,11 @@ export class Shard {
       }
       const consumer = queue.pickConsumer(this.channelCanTake);
       if (consumer === undefined) return; // re-marked dirty when credit frees up
-      if (!consumer.noAck && !this.takeChannelCredit(consumer.creditSlot)) continue;
+      if (!consumer.noAck && !this.credits.take(consumer.creditSlot)) continue;
       const entry = queue.take()!;
       const deliveryId = consumer.noAck ? 0 : this.track(queue, entry, consumer);
       // Sent before a no-ack delivery is forgotten: forgetting may release its slab space.
-      this.record(ToAcceptor.deliver).u8v(entry.redelivered ? 1 : 0).u32(consumer.id).f64(deliveryId).send(entry);
+      this.out.deliver(entry.redelivered, consumer.id, deliveryId, entry);
       if (consumer.noAck) {
         this.forget(queue, entry);
       } else {
@@ -415,25 +391,8 @@ export class Shard {
     }
   }
 
-  /** Channel-level gate: flow / backed-up socket, and the channel-wide prefetch (global qos). */
-  private readonly channelCanTake = (consumer: Consumer): boolean => {
-    const base = consumer.creditSlot * CREDIT_SLOT_INTS;
-    if (Atomics.load(this.credits, base + 2) !== 0) return false;
-    if (consumer.noAck) return true;
-    const limit = Atomics.load(this.credits, base);
-    return limit === 0 || Atomics.load(this.credits, base + 1) < limit;
-  };
-
-  /** Counts one delivery against the channel; compareExchange because other shards share the slot. */
-  private takeChannelCredit(slot: number): boolean {
-    const base = slot * CREDIT_SLOT_INTS;
-    for (;;) {
-      const limit = Atomics.load(this.credits, base);
-      const inflight = Atomics.load(this.credits, base + 1);
-      if (limit !== 0 && inflight >= limit) return false;
-      if (Atomics.compareExchange(this.credits, base + 1, inflight, inflight + 1) === inflight) return true;
-    }
-  }
+  /** Channel-level gate: a backed-up socket, and the channel-wide prefetch (global qos). */
+  private readonly channelCanTake = (consumer: Consumer): boolean => this.credits.canTake(consumer.creditSlot, consumer.noAck);
 
   private track(queue: ShardQueue, entry: QueueEntry, consumer: Consumer | null): number {
     const id = this.nextDeliveryId++;
@@ -476,6 +435,7 @@ export class Shard {
   /** Drops the queue's expired head entries (for good: as RabbitMQ without a dead-letter exchange). */
   private expire(queue: ShardQueue, now_ms: number): void {
     queue.dropExpired(now_ms, this.dropped);
+    if (queue.inFlow) this.updateFlow(queue);
     this.discardDropped(queue);
     if (queue.expiring === 0 || queue.deleted) this.expiringQueues.delete(queue);
   }
@@ -493,45 +453,12 @@ export class Shard {
     this.removedIds.clear();
   }
 
-  /** Starts an outbound record in the scratch builder. */
-  private record(type: number): OutRecord {
-    return this.out.start(type);
-  }
-
-  private reply(reqId: number): OutRecord {
-    return this.out.start(ToAcceptor.reply).u32(reqId);
-  }
-}
-
-/** The shard's scratch for outbound records: build, then send() (optionally with a blob tail). */
-class OutRecord extends RecordBuilder {
-  constructor(private readonly sender: RecordSender) {
-    super();
-  }
-
-  start(type: number): this {
-    return this.reset().u8v(type);
-  }
-
-  /** Sends the record, followed by a message's envelope when given. */
-  send(env?: Envelope): void {
-    if (env === undefined) this.sender.send(this.u8, this.length);
-    else this.sender.send(this.u8, this.length, env.buf, env.length, env.at);
-  }
 }
 
 function pushTo(map: Map<ShardQueue, number[]>, queue: ShardQueue, id: number): void {
   const list = map.get(queue);
   if (list === undefined) map.set(queue, [id]);
   else list.push(id);
-}
-
-/** The per-message TTL in the envelope's expiration property (validated by the acceptor). */
-function envelopeExpiration_ms(buf: Uint8Array, at: number): number | undefined {
-  const keys = at + 2 + buf[at]! + buf[at + 1 + buf[at]!]!;
-  const propsLength = ((buf[keys]! << 24) | (buf[keys + 1]! << 16) | (buf[keys + 2]! << 8) | buf[keys + 3]!) >>> 0;
-  const expiration = peekExpiration(buf, keys + 4, propsLength);
-  return expiration === undefined ? undefined : Number(expiration);
 }
 
 function minTtl(a: number | undefined, b: number | undefined): number | undefined {

@@ -2,6 +2,8 @@
 // and waits for each one's "ready" (after journal recovery) before it accepts connections.
 // From then on the two sides talk only through the SharedArrayBuffer rings.
 import { Journal } from "../journal/journal.ts";
+import { CreditSlots } from "../link/credit_slots.ts";
+import { ShardInbox } from "../link/shard_inbox.ts";
 import { RecordReceiver, RecordSender } from "../rings/record_link.ts";
 import { Shard } from "./shard.ts";
 
@@ -29,11 +31,12 @@ self.onmessage = (event: MessageEvent<ShardInit>) => {
       ? null
       : Journal.open({ dir: init.journalDir, fsync: init.fsync, skipDamaged: init.skipDamaged });
     const sender = new RecordSender(init.toAcceptor);
-    const shard = new Shard(sender, new Int32Array(init.credits), journal);
+    const shard = new Shard(sender, new CreditSlots(init.credits), journal);
     const { messages, elapsed_ms } = shard.recover();
+    const inbox = new ShardInbox(shard);
     const receiver = new RecordReceiver(
       init.toShard,
-      (u8, view, offset, length) => shard.onRecord(u8, view, offset, length),
+      (u8, view, offset, length) => inbox.onRecord(u8, view, offset, length),
       () => shard.onBatchEnd(),
       () => shard.inflowGate(),
     );

@@ -6,7 +6,7 @@ import { createRing } from "../rings/ring.ts";
 import type { ShardInit, ShardReady } from "../shard/worker.ts";
 import { stableHash } from "../broker/names.ts";
 import { log } from "../log.ts";
-import type { CreditTable } from "./credit_table.ts";
+import type { CreditTable } from "./credit_slots.ts";
 import { ShardLink, type ShardEvents } from "./shard_link.ts";
 
 export interface ShardPoolOptions {
