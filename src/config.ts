@@ -1,6 +1,7 @@
 // Command-line flags (and an optional JSON config file with the same keys) → BrokerConfig.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { parseSize, parseWatermark } from "./broker/resource_alarms.ts";
 
 export interface BrokerConfig {
   host: string;
@@ -18,6 +19,10 @@ export interface BrokerConfig {
   mgmtHost: string;
   mgmtPort: number;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** A fraction of the machine's memory ("0.4") or a size ("2GiB"): resident memory past it blocks publishers. */
+  vmMemoryHighWatermark: string;
+  /** Free disk space below this size ("50MB") blocks publishers. */
+  diskFreeLimit: string;
 }
 
 export const defaults: BrokerConfig = {
@@ -37,6 +42,8 @@ export const defaults: BrokerConfig = {
   mgmtHost: "0.0.0.0",
   mgmtPort: 15672,
   logLevel: "info",
+  vmMemoryHighWatermark: "0.4",
+  diskFreeLimit: "50MB",
 };
 
 const flags: Record<string, keyof BrokerConfig> = {
@@ -54,6 +61,8 @@ const flags: Record<string, keyof BrokerConfig> = {
   "--mgmt-host": "mgmtHost",
   "--mgmt-port": "mgmtPort",
   "--log-level": "logLevel",
+  "--vm-memory-high-watermark": "vmMemoryHighWatermark",
+  "--disk-free-limit": "diskFreeLimit",
 };
 
 export const usage = `usage: bun run server [options]
@@ -71,6 +80,9 @@ export const usage = `usage: bun run server [options]
   --mgmt-host H         management HTTP API address (default 0.0.0.0)
   --mgmt-port N         management HTTP API port (default 15672, 0 = off)
   --log-level L         debug, info, warn or error (default info)
+  --vm-memory-high-watermark W  block publishers while resident memory is above W: a fraction
+                        of the machine's memory or a size such as 2GiB (default 0.4)
+  --disk-free-limit S   block publishers while the data dir's free space is below S (default 50MB)
   --config FILE         JSON file with any of the keys above (camelCase names as in BrokerConfig)`;
 
 export function parseArgs(argv: readonly string[]): BrokerConfig {
@@ -113,6 +125,8 @@ export function parseArgs(argv: readonly string[]): BrokerConfig {
   if (config.workers < 1 || config.workers > 64) throw new Error("--workers must be 1..64");
   if (config.frameMax_bytes < 4096) throw new Error("--frame-max must be at least 4096");
   if (config.channelMax < 1 || config.channelMax > 65535) throw new Error("--channel-max must be 1..65535");
+  parseWatermark(config.vmMemoryHighWatermark);
+  if (parseSize(config.diskFreeLimit) === null) throw new Error(`--disk-free-limit must be a size such as 50MB or 1GiB, got '${config.diskFreeLimit}'`);
   config.dataDir = resolve(config.dataDir);
   return config;
 }

@@ -6,6 +6,7 @@ import { AmqpServer } from "./acceptor/server.ts";
 import { AdminContext } from "./admin/admin_context.ts";
 import { startManagement, type ManagementServer } from "./admin/http_api.ts";
 import { Broker } from "./broker/broker.ts";
+import { parseSize, parseWatermark } from "./broker/resource_alarms.ts";
 import { parseArgs } from "./config.ts";
 import { log } from "./log.ts";
 
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
     log.error(`cannot start: ${(error as Error).message}`);
     process.exit(1);
   }
+  broker.startAlarms({ memory: parseWatermark(config.vmMemoryHighWatermark), diskFreeLimit_bytes: parseSize(config.diskFreeLimit)! }, config.dataDir);
   const server = new AmqpServer(broker, {
     frameMax_bytes: config.frameMax_bytes,
     channelMax: config.channelMax,

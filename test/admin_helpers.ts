@@ -40,9 +40,10 @@ export interface CtlResult {
   stderr: string;
 }
 
-export async function startAdminBroker(options: { dataDir?: string } = {}): Promise<AdminBroker> {
+/** `args` are more server flags. */
+export async function startAdminBroker(options: { dataDir?: string; args?: string[] } = {}): Promise<AdminBroker> {
   const mgmtPort = await freePort();
-  const broker = await startBroker({ ...options, args: ["--mgmt-port", String(mgmtPort), "--mgmt-host", "127.0.0.1"] });
+  const broker = await startBroker({ ...options, args: ["--mgmt-port", String(mgmtPort), "--mgmt-host", "127.0.0.1", ...(options.args ?? [])] });
   return {
     broker,
     mgmtPort,

@@ -6,6 +6,7 @@ import { cpus } from "node:os";
 import { WARREN_VERSION } from "../acceptor/server_properties.ts";
 import type { BrokerCounters } from "../broker/broker.ts";
 import { type AdminContext, RABBITMQ_COMPAT_VERSION } from "./admin_context.ts";
+import { alarmFields } from "./api_alarms.ts";
 import { isMonitor, vhostsInScope } from "./api_auth.ts";
 import { ApiError } from "./api_errors.ts";
 import { messageTotals } from "./api_queues.ts";
@@ -70,6 +71,7 @@ async function overview(req: ApiRequest): Promise<ApiResponse> {
     node: ctx.node,
     listeners: ctx.listeners.map((l) => ({ node: ctx.node, protocol: l.protocol, ip_address: l.host, port: l.port })),
     contexts: [],
+    ...alarmFields(ctx),
   });
 }
 
@@ -79,7 +81,7 @@ function nodeJson(ctx: AdminContext): Record<string, unknown> {
     type: "disc",
     running: true,
     os_pid: String(process.pid),
-    mem_used: process.memoryUsage().rss,
+    ...alarmFields(ctx),
     uptime: Date.now() - ctx.startedAt,
     processors: cpus().length,
     runtime: `Bun ${Bun.version}`,

@@ -177,6 +177,10 @@ interface StatusFacts {
   rabbitmq_version: string;
   runtime: string;
   memory_used_bytes: number;
+  memory_limit_bytes: number;
+  disk_free_bytes: number;
+  disk_free_limit_bytes: number;
+  alarms: string[];
   connection_count: number;
   queue_count: number;
   virtual_host_count: number;
@@ -197,6 +201,13 @@ async function status(ctx: CommandContext): Promise<void> {
     rabbitmq_version: String(overview["rabbitmq_version"]),
     runtime: String(node["runtime"]),
     memory_used_bytes: Number(node["mem_used"]),
+    memory_limit_bytes: Number(node["mem_limit"] ?? 0),
+    disk_free_bytes: Number(node["disk_free"] ?? 0),
+    disk_free_limit_bytes: Number(node["disk_free_limit"] ?? 0),
+    alarms: [
+      ...(node["mem_alarm"] === true ? [`Memory alarm on node ${String(overview["node"])}`] : []),
+      ...(node["disk_free_alarm"] === true ? [`Free disk space alarm on node ${String(overview["node"])}`] : []),
+    ],
     connection_count: Number(totals["connections"]),
     queue_count: Number(totals["queues"]),
     virtual_host_count: vhosts.length,
@@ -209,6 +220,8 @@ async function status(ctx: CommandContext): Promise<void> {
   ctx.out.info(`Status of node ${facts.node} ...`);
   ctx.out.print(statusText(facts));
 }
+
+const gb = (bytes: number): string => (bytes / 1e9).toFixed(4);
 
 /** rabbitmqctl status's sections, with what Warren has of them. */
 function statusText(f: StatusFacts): string {
@@ -224,10 +237,20 @@ function statusText(f: StatusFacts): string {
     `Node name: ${f.node}`,
     `Runtime: ${f.runtime}`,
     "",
+    "Alarms",
+    "",
+    ...(f.alarms.length === 0 ? ["(none)"] : f.alarms),
+    "",
     "Memory",
     "",
-    `Total memory used: ${(f.memory_used_bytes / 1e9).toFixed(4)} gb`,
+    `Total memory used: ${gb(f.memory_used_bytes)} gb`,
     "Calculation strategy: rss",
+    `Memory high watermark setting: ${gb(f.memory_limit_bytes)} gb`,
+    "",
+    "Free Disk Space",
+    "",
+    `Low free disk space watermark: ${gb(f.disk_free_limit_bytes)} gb`,
+    `Free disk space: ${gb(f.disk_free_bytes)} gb`,
     "",
     "Totals",
     "",
@@ -244,6 +267,30 @@ function statusText(f: StatusFacts): string {
 
 const node: Command[] = [
   { name: "status", usage: "", args: [0, 0], run: status },
+  {
+    name: "set_vm_memory_high_watermark",
+    usage: "<fraction> | absolute <value>",
+    args: [1, 2],
+    async run(ctx, args) {
+      const absolute = args[0] === "absolute";
+      if (absolute !== (args.length === 2)) throw new CtlError(ExitCode.usage, "usage: set_vm_memory_high_watermark <fraction> | absolute <value>");
+      const value = absolute ? args[1]! : args[0]!;
+      ctx.out.info(`Setting memory threshold to ${value} ...`);
+      await ctx.client.request("PUT", "/api/vm-memory-high-watermark", { body: absolute ? { absolute: value } : { fraction: Number(value) } });
+    },
+  },
+  {
+    name: "set_disk_free_limit",
+    usage: "<disk_limit> | mem_relative <fraction>",
+    args: [1, 2],
+    async run(ctx, args) {
+      const relative = args[0] === "mem_relative";
+      if (relative !== (args.length === 2)) throw new CtlError(ExitCode.usage, "usage: set_disk_free_limit <disk_limit> | mem_relative <fraction>");
+      const value = relative ? args[1]! : args[0]!;
+      ctx.out.info(`Setting disk free limit to ${value} bytes ...`);
+      await ctx.client.request("PUT", "/api/disk-free-limit", { body: relative ? { mem_relative: Number(value) } : { limit: value } });
+    },
+  },
   {
     name: "export_definitions",
     usage: "<file | \"-\">",

@@ -12,6 +12,7 @@ import { connectionRoutes } from "./api_connections.ts";
 import { DEFINITIONS_MAX_BYTES, definitionRoutes } from "./api_definitions.ts";
 import { ApiError, badRequest, notAuthorised, notFound } from "./api_errors.ts";
 import { exchangeRoutes } from "./api_exchanges.ts";
+import { alarmRoutes } from "./api_alarms.ts";
 import { overviewRoutes } from "./api_overview.ts";
 import { permissionRoutes } from "./api_permissions.ts";
 import { queueRoutes } from "./api_queues.ts";
@@ -25,6 +26,7 @@ const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 const ROUTES: Route[] = [
   ...overviewRoutes,
+  ...alarmRoutes,
   ...vhostRoutes,
   ...userRoutes,
   ...permissionRoutes,

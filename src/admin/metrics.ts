@@ -2,6 +2,7 @@
 // so existing dashboards find them. One stats round trip per shard, then one pass over the
 // queues: cheap with tens of thousands of queues. Unauthenticated, like RabbitMQ's :15692.
 import type { AdminContext } from "./admin_context.ts";
+import { alarmFields } from "./api_alarms.ts";
 
 /** Prometheus label values escape backslash, double quote and newline. */
 function label(value: string): string {
@@ -36,6 +37,8 @@ export async function metricsText(ctx: AdminContext): Promise<string> {
     }
   }
   const c = broker.counters;
+  const alarm = alarmFields(ctx);
+  const gauge = (name: string, help: string, value: unknown) => metric(name, "gauge", help, [`${name} ${Number(value ?? 0)}`]);
   const lines = [
     ...metric("rabbitmq_connections", "gauge", "Open AMQP connections", [`rabbitmq_connections ${connections}`]),
     ...metric("rabbitmq_channels", "gauge", "Open channels", [`rabbitmq_channels ${channels}`]),
@@ -49,9 +52,12 @@ export async function metricsText(ctx: AdminContext): Promise<string> {
     ...counter("rabbitmq_global_messages_acknowledged_total", "Messages acknowledged by consumers", c.acked),
     ...counter("rabbitmq_global_messages_confirmed_total", "Messages confirmed to publishers", c.confirmed),
     ...counter("rabbitmq_global_messages_unroutable_returned_total", "Mandatory messages returned as unroutable", c.returned),
-    ...metric("rabbitmq_process_resident_memory_bytes", "gauge", "Resident memory of the broker process", [
-      `rabbitmq_process_resident_memory_bytes ${process.memoryUsage().rss}`,
-    ]),
+    ...gauge("rabbitmq_process_resident_memory_bytes", "Resident memory of the broker process", alarm["mem_used"]),
+    ...gauge("rabbitmq_resident_memory_limit_bytes", "Memory high watermark in bytes", alarm["mem_limit"]),
+    ...gauge("rabbitmq_disk_space_available_bytes", "Free disk space of the data dir's file system", alarm["disk_free"]),
+    ...gauge("rabbitmq_disk_space_available_limit_bytes", "Free disk space low watermark in bytes", alarm["disk_free_limit"]),
+    ...gauge("rabbitmq_alarms_memory_used_watermark", "1 while the memory alarm is in effect", alarm["mem_alarm"] === true ? 1 : 0),
+    ...gauge("rabbitmq_alarms_free_disk_space_watermark", "1 while the free disk space alarm is in effect", alarm["disk_free_alarm"] === true ? 1 : 0),
   ];
   return `${lines.join("\n")}\n`;
 }

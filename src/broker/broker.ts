@@ -19,6 +19,7 @@ import { resourceName } from "./names.ts";
 import { queueLimits } from "./queue_arguments.ts";
 import { PublishFlow, type Publisher } from "./publish_flow.ts";
 import { QueueRecord, type QueueOwner } from "./queue_record.ts";
+import { ResourceAlarms, type AlarmSettings } from "./resource_alarms.ts";
 import { UserStore } from "./users.ts";
 import { Vhost } from "./vhost.ts";
 
@@ -81,6 +82,8 @@ export class Broker implements ShardEvents {
   /** Every live queue by id, for the shards' flow records. */
   private readonly queuesById = new Map<number, QueueRecord>();
   readonly flow = new PublishFlow();
+  /** The memory and disk alarms, once started (null in brokers built by unit tests). */
+  alarms: ResourceAlarms | null = null;
   /** Direct reply-to names → the channel that consumes its replies. */
   readonly replyTargets = new Map<string, ReplyTarget>();
   private readonly dirty = new Set<Flushable>();
@@ -204,7 +207,13 @@ export class Broker implements ShardEvents {
     return this.users.permission(user, vhost) !== undefined;
   }
 
+  startAlarms(settings: AlarmSettings, dataDir: string): void {
+    this.alarms = new ResourceAlarms(settings, dataDir, (reason) => this.flow.setAlarm(reason));
+    this.alarms.start();
+  }
+
   stop(): void {
+    this.alarms?.stop();
     this.pool.stop();
   }
 

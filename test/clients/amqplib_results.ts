@@ -46,8 +46,9 @@ export class ScenarioResults {
   }
 }
 
-export async function runScenario(script: string, url: string, timeout_ms = 25_000): Promise<ScenarioResults> {
-  const { code, stdout, stderr } = await runNode(`test/clients/${script}`, [url], timeout_ms);
+/** `args` follow the URL on the script's command line. */
+export async function runScenario(script: string, url: string, timeout_ms = 25_000, args: string[] = []): Promise<ScenarioResults> {
+  const { code, stdout, stderr } = await runNode(`test/clients/${script}`, [url, ...args], timeout_ms);
   const output = `exit ${code}\nstdout:\n${stdout}\nstderr:\n${stderr}`;
   const checks = new Map<string, Observed>();
   for (const line of stdout.split("\n")) {
