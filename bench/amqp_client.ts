@@ -270,6 +270,7 @@ class ChannelState {
 interface ClientCounters {
   returned: number;
   blocked: number;
+  unblocked: number;
   cancelledByBroker: number;
 }
 
@@ -392,7 +393,7 @@ export class TxBuffer {
 
 export class AmqpClient {
   readonly tx = new TxBuffer();
-  readonly counters: ClientCounters = { returned: 0, blocked: 0, cancelledByBroker: 0 };
+  readonly counters: ClientCounters = { returned: 0, blocked: 0, unblocked: 0, cancelledByBroker: 0 };
   frameMax_bytes = 131072;
   channelMax = CHANNEL_MAX;
   /** server-properties.product from connection.start (e.g. "RabbitMQ"). */
@@ -644,6 +645,7 @@ export class AmqpClient {
         }
       } else if (classId === CLASS_CONNECTION && (methodId === CONNECTION_BLOCKED || methodId === CONNECTION_UNBLOCKED)) {
         if (methodId === CONNECTION_BLOCKED) this.counters.blocked++;
+        else this.counters.unblocked++;
         return;
       }
       this.onControl(channel, state, decodeMethod(b, p, size));

@@ -15,12 +15,13 @@ const usage = `usage: bun run bench [options]
   --compare URL        run Warren and that broker alternately (A/B per scenario), --rounds times,
                        and print the medians and the ratio Warren/other
   --ceiling            measure the generator itself against a local discard sink
-  --scenario NAME      only these (repeatable, or a comma list)
+  --scenario NAME      only these (repeatable, or a comma list); flood-publish-only runs only when named
   --duration S         publish window per scenario in seconds (default 10)
   --rounds N           rounds of --compare (default 3)
   --backlog N          messages in backlog-1m (default 1000000)
   --prefill N          messages pre-filled for consume-only (default 500000)
   --rate N             total msg/s of connections-100 (default 10000)
+  --flood S            seconds flood-publish-only publishes before its drain (default 60)
   --warren-arg ARG     pass ARG to the Warren it starts (repeatable), e.g. --warren-arg=--fsync=never
   --json               one JSON object per result line on stdout instead of the table
 Progress goes to stderr once a second.`;
@@ -75,6 +76,7 @@ function parseCli(argv: readonly string[]): Cli {
       case "--backlog": cli.options.backlog_messages = int(name, value(), MESSAGES_MAX); break;
       case "--prefill": cli.options.prefill_messages = int(name, value(), MESSAGES_MAX); break;
       case "--rate": cli.options.connectionsRate_per_s = int(name, value(), RATE_MAX_PER_S); break;
+      case "--flood": cli.options.flood_s = int(name, value(), DURATION_MAX_S); break;
       case "--warren-arg": cli.warrenArgs.push(value()); break;
       default:
         throw new Error(`unknown option ${arg}\n${usage}`);

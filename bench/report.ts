@@ -88,6 +88,7 @@ function medianResult(rounds: readonly ScenarioResult[]): ScenarioResult {
     bogus_confirms: sum((r) => r.bogus_confirms),
     returned: sum((r) => r.returned),
     blocked: sum((r) => r.blocked),
+    unblocked: sum((r) => r.unblocked),
     errors: rounds.flatMap((r) => r.errors),
     extra,
   };
@@ -131,7 +132,7 @@ function notes(results: readonly ScenarioResult[]): string {
       .map(([k, v]) => `${k} ${k.endsWith("_bytes") ? `${(v / MIB).toFixed(1)} MiB` : count(v)}`);
     if (r.redelivered > 0) extras.push(`redelivered ${r.redelivered}`);
     if (r.returned > 0) extras.push(`returned ${r.returned}`);
-    if (r.blocked > 0) extras.push(`connection.blocked ${r.blocked}`);
+    if (r.blocked > 0) extras.push(`connection.blocked ${r.blocked}, unblocked ${r.unblocked}`);
     if (extras.length > 0) lines.push(`  ${r.scenario} [${r.broker}]: ${extras.join(", ")}`);
     for (const e of r.errors) lines.push(`  ${r.scenario} [${r.broker}] ERROR: ${e}`);
   }

@@ -1,7 +1,7 @@
 // The scenarios: each declares its own fresh queues and exchanges (named after the run), runs on
 // the workload engine and deletes them afterwards. Bodies are 16 bytes unless the name says so.
 import type { FlowSpec, RunContext, ScenarioResult } from "./workload.ts";
-import { runFillDrain, runTimed } from "./workload.ts";
+import { runFillDrain, runFloodDrain, runTimed } from "./workload.ts";
 
 export interface ScenarioOptions {
   /** Messages left in the queue by backlog-1m before its drain. */
@@ -10,16 +10,21 @@ export interface ScenarioOptions {
   prefill_messages: number;
   /** Total publish rate of connections-100, msg/s. */
   connectionsRate_per_s: number;
+  /** How long flood-publish-only publishes before its drain. */
+  flood_s: number;
 }
 
 export const defaultScenarioOptions: ScenarioOptions = {
   backlog_messages: 1_000_000,
   prefill_messages: 500_000,
   connectionsRate_per_s: 10_000,
+  flood_s: 60,
 };
 
 export interface Scenario {
   name: string;
+  /** Runs only when named with --scenario (it takes minutes). */
+  optIn?: boolean;
   run(ctx: RunContext, options: ScenarioOptions): Promise<ScenarioResult>;
 }
 
@@ -58,12 +63,60 @@ function oneToOne(ctx: RunContext, scenario: string, body_bytes: number, persist
     prefetch: PREFETCH,
     ackEvery: ACK_EVERY,
     measureLatency: true,
+    unthrottled: false,
     throughputUnit: consumers === 1 ? "consumed/s" : "published/s",
   };
 }
 
 function pipe(name: string, body_bytes: number, persistent: boolean): Scenario {
   return { name, run: (ctx) => runTimed(ctx, oneToOne(ctx, name, body_bytes, persistent, 1)) };
+}
+
+/** RabbitMQ PerfTest's consumer shape for the unthrottled rows: prefetch 1000, a multiple ack every 500. */
+const FLOOD_PREFETCH = 1000;
+const FLOOD_ACK_EVERY = 500;
+const FLOOD_TOPIC_BINDINGS = 1000;
+
+/** The windowed spec with the producers' in-flight cap removed. */
+function unthrottled(spec: FlowSpec, prefetch = FLOOD_PREFETCH): FlowSpec {
+  return { ...spec, unthrottled: true, prefetch, ackEvery: Math.min(FLOOD_ACK_EVERY, Math.max(1, prefetch / 2)) };
+}
+
+function fanout(ctx: RunContext, scenario: string): FlowSpec {
+  const exchange = `${ctx.prefix}.${scenario}.x`;
+  const queues = Array.from({ length: FANOUT_QUEUES }, (_, i) => queueName(ctx, scenario, i));
+  return {
+    ...oneToOne(ctx, scenario, SMALL_BODY_BYTES, false, 1),
+    topology: { queues: queues.map((name) => ({ name, durable: false })), exchange: { name: exchange, type: "fanout" }, bindings: queues.map((queue) => ({ queue, routingKey: "" })) },
+    publishTo: () => ({ exchange, routingKeys: [""] }),
+    consumerQueues: queues,
+    trackers: FANOUT_QUEUES,
+    trackerOf: (consumer) => consumer,
+    fanout: FANOUT_QUEUES,
+    throughputUnit: "deliveries/s",
+  };
+}
+
+/**
+ * Binding i is "bench.<i>.*" to queue i % queues; a message with key "bench.<i>.x" matches exactly
+ * that binding, so every message reaches exactly one queue, known from its seq.
+ */
+function topic(ctx: RunContext, scenario: string, queueCount: number, bindingCount: number): FlowSpec {
+  const exchange = `${ctx.prefix}.${scenario}.x`;
+  const queues = Array.from({ length: queueCount }, (_, i) => queueName(ctx, scenario, i));
+  const bindings = Array.from({ length: bindingCount }, (_, i) => ({ queue: queues[i % queueCount]!, routingKey: `bench.${i}.*` }));
+  const keys = Array.from({ length: bindingCount }, (_, i) => `bench.${i}.x`);
+  return {
+    ...oneToOne(ctx, scenario, SMALL_BODY_BYTES, false, 1),
+    topology: { queues: queues.map((name) => ({ name, durable: false })), exchange: { name: exchange, type: "topic" }, bindings },
+    publishTo: () => ({ exchange, routingKeys: keys }),
+    consumerQueues: queues,
+    trackers: 1,
+    trackerOf: () => 0,
+    // The producer uses key seq % bindingCount.
+    route: (_producer, seq) => (seq % bindingCount) % queueCount,
+    throughputUnit: "routed/s",
+  };
 }
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -77,45 +130,8 @@ export const SCENARIOS: readonly Scenario[] = [
     name: "consume-only",
     run: (ctx, o) => runFillDrain(ctx, { ...oneToOne(ctx, "consume-only", SMALL_BODY_BYTES, false, 1), measureLatency: false }, o.prefill_messages),
   },
-  {
-    name: "fanout-10",
-    run: (ctx) => {
-      const exchange = `${ctx.prefix}.fanout-10.x`;
-      const queues = Array.from({ length: FANOUT_QUEUES }, (_, i) => queueName(ctx, "fanout-10", i));
-      return runTimed(ctx, {
-        ...oneToOne(ctx, "fanout-10", SMALL_BODY_BYTES, false, 1),
-        topology: { queues: queues.map((name) => ({ name, durable: false })), exchange: { name: exchange, type: "fanout" }, bindings: queues.map((queue) => ({ queue, routingKey: "" })) },
-        publishTo: () => ({ exchange, routingKeys: [""] }),
-        consumerQueues: queues,
-        trackers: FANOUT_QUEUES,
-        trackerOf: (consumer) => consumer,
-        fanout: FANOUT_QUEUES,
-        throughputUnit: "deliveries/s",
-      });
-    },
-  },
-  {
-    name: "topic-10k",
-    run: (ctx) => {
-      // Binding i is "bench.<i>.*" to queue i % 10; a message with key "bench.<i>.x" matches
-      // exactly that binding, so every message reaches exactly one queue, known from its seq.
-      const exchange = `${ctx.prefix}.topic-10k.x`;
-      const queues = Array.from({ length: TOPIC_QUEUES }, (_, i) => queueName(ctx, "topic-10k", i));
-      const bindings = Array.from({ length: TOPIC_BINDINGS }, (_, i) => ({ queue: queues[i % TOPIC_QUEUES]!, routingKey: `bench.${i}.*` }));
-      const keys = Array.from({ length: TOPIC_BINDINGS }, (_, i) => `bench.${i}.x`);
-      return runTimed(ctx, {
-        ...oneToOne(ctx, "topic-10k", SMALL_BODY_BYTES, false, 1),
-        topology: { queues: queues.map((name) => ({ name, durable: false })), exchange: { name: exchange, type: "topic" }, bindings },
-        publishTo: () => ({ exchange, routingKeys: keys }),
-        consumerQueues: queues,
-        trackers: 1,
-        trackerOf: () => 0,
-        // The producer uses key seq % 10,000.
-        route: (_producer, seq) => (seq % TOPIC_BINDINGS) % TOPIC_QUEUES,
-        throughputUnit: "routed/s",
-      });
-    },
-  },
+  { name: "fanout-10", run: (ctx) => runTimed(ctx, fanout(ctx, "fanout-10")) },
+  { name: "topic-10k", run: (ctx) => runTimed(ctx, topic(ctx, "topic-10k", TOPIC_QUEUES, TOPIC_BINDINGS)) },
   pipe("body-1k-transient", 1024, false),
   pipe("body-1k-persistent", 1024, true),
   pipe("body-64k-transient", 65536, false),
@@ -141,10 +157,20 @@ export const SCENARIOS: readonly Scenario[] = [
     name: "backlog-1m",
     run: (ctx, o) => runFillDrain(ctx, { ...oneToOne(ctx, "backlog-1m", SMALL_BODY_BYTES, false, 1), measureLatency: false }, o.backlog_messages),
   },
+  // Producers that never hold back (no in-flight cap, no confirms), as RabbitMQ PerfTest runs them.
+  { name: "flood-1-1", run: (ctx) => runTimed(ctx, unthrottled(oneToOne(ctx, "flood-1-1", SMALL_BODY_BYTES, false, 1))) },
+  { name: "flood-fanout-10", run: (ctx) => runTimed(ctx, unthrottled(fanout(ctx, "flood-fanout-10"))) },
+  { name: "flood-topic-1k", run: (ctx) => runTimed(ctx, unthrottled(topic(ctx, "flood-topic-1k", 1, FLOOD_TOPIC_BINDINGS))) },
+  { name: "flood-64k", run: (ctx) => runTimed(ctx, unthrottled(oneToOne(ctx, "flood-64k", 65536, false, 1), 100)) },
+  {
+    name: "flood-publish-only",
+    optIn: true,
+    run: (ctx, o) => runFloodDrain(ctx, { ...unthrottled(oneToOne(ctx, "flood-publish-only", SMALL_BODY_BYTES, false, 1)), measureLatency: false }, o.flood_s),
+  },
 ];
 
 export function findScenarios(names: readonly string[]): Scenario[] {
-  if (names.length === 0) return [...SCENARIOS];
+  if (names.length === 0) return SCENARIOS.filter((s) => s.optIn !== true);
   return names.map((name) => {
     const found = SCENARIOS.find((s) => s.name === name);
     if (found === undefined) throw new Error(`unknown scenario '${name}'; known: ${SCENARIOS.map((s) => s.name).join(", ")}`);

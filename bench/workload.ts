@@ -2,8 +2,9 @@
 // for a measured window (or fill a queue, then drain it), drain, check exactly-once, tear down.
 // Producers compose bursts of pre-encoded frames and re-arm with setImmediate so deliveries and
 // confirms interleave; they stop when the socket pushes back, the confirm window is full, their
-// rate is reached, or too many deliveries are in flight (a queue growing without bound would
-// measure memory, not throughput).
+// rate is reached, or (windowed scenarios) too many deliveries are in flight. Unthrottled
+// scenarios ("flood-*") drop that cap, as a fire-and-forget producer does: only the broker's own
+// flow control (TCP back-pressure, connection.blocked) holds them back.
 import { AmqpClient, PublishFrames, type BrokerUrl, type ConfirmWindow, type DeliverySink } from "./amqp_client.ts";
 import { PRODUCERS_MAX, SeqTracker } from "./exactness.ts";
 import { LatencyHistogram, ProcessSampler, ownCpu_s } from "./stats.ts";
@@ -69,6 +70,7 @@ export interface ScenarioResult {
   bogus_confirms: number;
   returned: number;
   blocked: number;
+  unblocked: number;
   errors: string[];
   /** Scenario-specific numbers (e.g. backlog_rss_bytes, fill_per_s). */
   extra: Record<string, number>;
@@ -106,6 +108,8 @@ export interface FlowSpec {
   ackEvery: number;
   /** Whether latency means anything (not for messages left in a queue on purpose). */
   measureLatency: boolean;
+  /** No in-flight cap on the producers: the broker's flow control alone holds them back. */
+  unthrottled: boolean;
   throughputUnit: "published/s" | "consumed/s" | "deliveries/s" | "routed/s";
 }
 
@@ -427,19 +431,21 @@ class Run {
     return n;
   }
 
-  /** Passive-declares every queue until their message counts add up to target; returns the count. */
-  async waitForQueued(target: number): Promise<number> {
+  /** Ready messages in the scenario's queues now (passive declares). */
+  async queued(): Promise<number> {
     const admin = this.admin;
     if (admin === null) throw new Error("no admin connection");
-    const count = async () => {
-      let n = 0;
-      for (const q of this.spec.topology.queues) {
-        const ok = await admin.call(this.adminChannel, { name: "queue.declare", queue: q.name, passive: true, durable: q.durable, exclusive: false, autoDelete: false, nowait: false, arguments: {} }, "queue.declare-ok");
-        n += ok.messageCount;
-      }
-      return n;
-    };
-    return await this.waitFor("queued messages", count, target, COUNT_POLL_MS);
+    let n = 0;
+    for (const q of this.spec.topology.queues) {
+      const ok = await admin.call(this.adminChannel, { name: "queue.declare", queue: q.name, passive: true, durable: q.durable, exclusive: false, autoDelete: false, nowait: false, arguments: {} }, "queue.declare-ok");
+      n += ok.messageCount;
+    }
+    return n;
+  }
+
+  /** Passive-declares every queue until their message counts add up to target; returns the count. */
+  async waitForQueued(target: number): Promise<number> {
+    return await this.waitFor("queued messages", () => this.queued(), target, COUNT_POLL_MS);
   }
 
   /** Closes every connection, then deletes what the scenario declared (on a fresh connection if needed). */
@@ -525,6 +531,7 @@ class Run {
       bogus_confirms: bogus,
       returned: allClients.reduce((n, c) => n + c.counters.returned, 0),
       blocked: allClients.reduce((n, c) => n + c.counters.blocked, 0),
+      unblocked: allClients.reduce((n, c) => n + c.counters.unblocked, 0),
       errors: this.errors,
       extra: this.extra,
     };
@@ -543,7 +550,7 @@ export async function runTimed(ctx: RunContext, spec: FlowSpec, maxMessages = In
     await run.declare();
     await run.connectConsumers();
     await run.connectProducers();
-    if (spec.consumerQueues.length > 0) {
+    if (spec.consumerQueues.length > 0 && !spec.unthrottled) {
       run.flow.maxInFlight = Math.max(1, Math.min(IN_FLIGHT_MAX_MESSAGES, Math.floor(IN_FLIGHT_MAX_BYTES / spec.body_bytes)));
     }
     run.enterPhase("run");
@@ -561,6 +568,7 @@ export async function runTimed(ctx: RunContext, spec: FlowSpec, maxMessages = In
         consumed_per_s: run.flow.consumed / window_s,
       };
     }
+    if (spec.unthrottled) run.extra["queue_depth"] = await run.queued();
     run.enterPhase("drain");
     await run.drain();
     if (spec.consumerQueues.length === 0) run.extra["queued"] = await run.waitForQueued(run.flow.published);
@@ -605,6 +613,44 @@ export async function runFillDrain(ctx: RunContext, spec: FlowSpec, fill_message
     rates = {
       published_per_s: run.flow.published / fill_s,
       confirmed_per_s: run.confirmed() / fill_s,
+      consumed_per_s: run.flow.consumed / window_s,
+    };
+  } catch (error) {
+    run.fail(error);
+  }
+  const usage = run.stopMeasuring();
+  await run.teardown();
+  return run.result(window_s, rates, usage);
+}
+
+/**
+ * Publishes unthrottled with nobody consuming for flood_s (the broker's memory alarm is what stops
+ * the producers), then starts the consumers and waits until every message the broker took has been
+ * delivered: the publish rate is the flood's, the consume rate the drain's.
+ */
+export async function runFloodDrain(ctx: RunContext, spec: FlowSpec, flood_s: number): Promise<ScenarioResult> {
+  const run = new Run(ctx, spec);
+  let window_s = 0;
+  let rates: Rates = NO_RATES;
+  try {
+    await run.declare();
+    await run.connectProducers();
+    run.enterPhase("flood");
+    run.startMeasuring();
+    const start = performance.now();
+    for (const p of run.producers) p.begin(Infinity);
+    await run.sleep(flood_s * 1000, () => false);
+    const flood_window_s = (performance.now() - start) / 1000;
+    for (const p of run.producers) p.stopped = true;
+    run.extra["queue_depth"] = await run.queued();
+    run.enterPhase("drain");
+    const drainStart = performance.now();
+    await run.connectConsumers();
+    await run.drain();
+    window_s = (performance.now() - drainStart) / 1000;
+    rates = {
+      published_per_s: run.flow.published / flood_window_s,
+      confirmed_per_s: 0,
       consumed_per_s: run.flow.consumed / window_s,
     };
   } catch (error) {
