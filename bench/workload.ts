@@ -538,16 +538,33 @@ class Run {
   }
 }
 
+/** What a scenario measured; filled in as it goes, so a failure late in a run keeps the rates. */
+interface Measured {
+  window_s: number;
+  rates: Rates;
+}
+
+/** The frame of every run: measure, report a failure as an error, stop sampling, tear down. */
+async function execute(ctx: RunContext, spec: FlowSpec, measure: (run: Run, m: Measured) => Promise<void>): Promise<ScenarioResult> {
+  const run = new Run(ctx, spec);
+  const m: Measured = { window_s: 0, rates: NO_RATES };
+  try {
+    await run.declare();
+    await measure(run, m);
+  } catch (error) {
+    run.fail(error);
+  }
+  const usage = run.stopMeasuring();
+  await run.teardown();
+  return run.result(m.window_s, m.rates, usage);
+}
+
 /**
  * Publishes for ctx.duration_s with consumers running (if any), then drains and checks. With no
  * consumers the queues' message counts are checked against what was published instead.
  */
-export async function runTimed(ctx: RunContext, spec: FlowSpec, maxMessages = Infinity): Promise<ScenarioResult> {
-  const run = new Run(ctx, spec);
-  let window_s = 0;
-  let rates: Rates = NO_RATES;
-  try {
-    await run.declare();
+export function runTimed(ctx: RunContext, spec: FlowSpec, maxMessages = Infinity): Promise<ScenarioResult> {
+  return execute(ctx, spec, async (run, m) => {
     await run.connectConsumers();
     await run.connectProducers();
     if (spec.consumerQueues.length > 0 && !spec.unthrottled) {
@@ -561,35 +578,26 @@ export async function runTimed(ctx: RunContext, spec: FlowSpec, maxMessages = In
       // A producer that reached maxMessages ends the window early: its rate is over the time it took.
       await run.sleep(ctx.duration_s * 1000, () => run.producers.every((p) => p.published >= maxMessages));
     } finally {
-      window_s = (performance.now() - start) / 1000;
-      rates = {
-        published_per_s: run.flow.published / window_s,
-        confirmed_per_s: run.confirmed() / window_s,
-        consumed_per_s: run.flow.consumed / window_s,
+      m.window_s = (performance.now() - start) / 1000;
+      m.rates = {
+        published_per_s: run.flow.published / m.window_s,
+        confirmed_per_s: run.confirmed() / m.window_s,
+        consumed_per_s: run.flow.consumed / m.window_s,
       };
     }
     if (spec.unthrottled) run.extra["queue_depth"] = await run.queued();
     run.enterPhase("drain");
     await run.drain();
     if (spec.consumerQueues.length === 0) run.extra["queued"] = await run.waitForQueued(run.flow.published);
-  } catch (error) {
-    run.fail(error);
-  }
-  const usage = run.stopMeasuring();
-  await run.teardown();
-  return run.result(window_s, rates, usage);
+  });
 }
 
 /**
  * Publishes fill_messages with nobody consuming, waits until the queues hold them all, samples the
  * broker's RSS, then starts the consumers and times the drain (the measured window).
  */
-export async function runFillDrain(ctx: RunContext, spec: FlowSpec, fill_messages: number): Promise<ScenarioResult> {
-  const run = new Run(ctx, spec);
-  let window_s = 0;
-  let rates: Rates = NO_RATES;
-  try {
-    await run.declare();
+export function runFillDrain(ctx: RunContext, spec: FlowSpec, fill_messages: number): Promise<ScenarioResult> {
+  return execute(ctx, spec, async (run, m) => {
     await run.connectProducers();
     run.enterPhase("fill");
     run.startMeasuring();
@@ -608,19 +616,14 @@ export async function runFillDrain(ctx: RunContext, spec: FlowSpec, fill_message
     const drainStart = performance.now();
     await run.connectConsumers();
     await run.waitForDeliveries();
-    window_s = (performance.now() - drainStart) / 1000;
+    m.window_s = (performance.now() - drainStart) / 1000;
     // Published and confirmed rates of a fill-then-drain scenario are the fill's.
-    rates = {
+    m.rates = {
       published_per_s: run.flow.published / fill_s,
       confirmed_per_s: run.confirmed() / fill_s,
-      consumed_per_s: run.flow.consumed / window_s,
+      consumed_per_s: run.flow.consumed / m.window_s,
     };
-  } catch (error) {
-    run.fail(error);
-  }
-  const usage = run.stopMeasuring();
-  await run.teardown();
-  return run.result(window_s, rates, usage);
+  });
 }
 
 /**
@@ -628,37 +631,24 @@ export async function runFillDrain(ctx: RunContext, spec: FlowSpec, fill_message
  * the producers), then starts the consumers and waits until every message the broker took has been
  * delivered: the publish rate is the flood's, the consume rate the drain's.
  */
-export async function runFloodDrain(ctx: RunContext, spec: FlowSpec, flood_s: number): Promise<ScenarioResult> {
-  const run = new Run(ctx, spec);
-  let window_s = 0;
-  let rates: Rates = NO_RATES;
-  try {
-    await run.declare();
+export function runFloodDrain(ctx: RunContext, spec: FlowSpec, flood_s: number): Promise<ScenarioResult> {
+  return execute(ctx, spec, async (run, m) => {
     await run.connectProducers();
     run.enterPhase("flood");
     run.startMeasuring();
     const start = performance.now();
     for (const p of run.producers) p.begin(Infinity);
     await run.sleep(flood_s * 1000, () => false);
-    const flood_window_s = (performance.now() - start) / 1000;
+    const flood_s_measured = (performance.now() - start) / 1000;
     for (const p of run.producers) p.stopped = true;
     run.extra["queue_depth"] = await run.queued();
     run.enterPhase("drain");
     const drainStart = performance.now();
     await run.connectConsumers();
     await run.drain();
-    window_s = (performance.now() - drainStart) / 1000;
-    rates = {
-      published_per_s: run.flow.published / flood_window_s,
-      confirmed_per_s: 0,
-      consumed_per_s: run.flow.consumed / window_s,
-    };
-  } catch (error) {
-    run.fail(error);
-  }
-  const usage = run.stopMeasuring();
-  await run.teardown();
-  return run.result(window_s, rates, usage);
+    m.window_s = (performance.now() - drainStart) / 1000;
+    m.rates = { published_per_s: run.flow.published / flood_s_measured, confirmed_per_s: 0, consumed_per_s: run.flow.consumed / m.window_s };
+  });
 }
 
 async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
