@@ -1,0 +1,106 @@
+// The shard through its link, in one thread (test/support/shard_harness.ts): the record protocol
+// both ways, prefetch credit, settlement, and the flow records that hold publishers back.
+import { afterEach, expect, test } from "bun:test";
+import { Settle } from "../src/link/records.ts";
+import { ShardHarness } from "./support/shard_harness.ts";
+
+let h: ShardHarness;
+
+afterEach(() => h.stop());
+
+test("messages published to a queue are delivered in order, within the consumer's prefetch", async () => {
+  h = new ShardHarness();
+  h.declare(1);
+  for (let i = 0; i < 10; i++) h.publish([1], `m${i}`);
+  h.consume(1, 7, 3);
+  await h.settled();
+  expect(h.deliveries.map((d) => d.body)).toEqual(["m0", "m1", "m2"]);
+  expect(h.deliveries.every((d) => d.consumerId === 7 && !d.redelivered)).toBe(true);
+  expect(await h.counts(1)).toEqual({ ready: 7, unacked: 3 });
+  h.link.settle(Settle.ack, h.deliveries.map((d) => d.deliveryId));
+  await h.settled();
+  expect(h.deliveries.map((d) => d.body)).toEqual(["m0", "m1", "m2", "m3", "m4", "m5"]);
+});
+
+test("a requeued delivery comes back at its place, marked redelivered", async () => {
+  h = new ShardHarness();
+  h.declare(1);
+  for (let i = 0; i < 3; i++) h.publish([1], `m${i}`);
+  h.consume(1, 1, 1);
+  await h.settled();
+  h.link.settle(Settle.requeue, [h.deliveries[0]!.deliveryId]);
+  await h.settled();
+  expect(h.deliveries.map((d) => `${d.body}${d.redelivered ? "*" : ""}`)).toEqual(["m0", "m0*"]);
+});
+
+test("a publish to two queues is delivered from each; confirms carry the channel's sequence", async () => {
+  h = new ShardHarness();
+  h.declare(1);
+  h.declare(2);
+  h.publish([1, 2], "both", 5);
+  h.consume(1, 1, 0, true);
+  h.consume(2, 2, 0, true);
+  await h.settled();
+  expect(h.deliveries.map((d) => `${d.consumerId}:${d.body}`).sort()).toEqual(["1:both", "2:both"]);
+  expect(h.confirms).toEqual([{ channelId: 1, seq: 5 }]);
+});
+
+test("basic.get takes the head; purge empties the queue and reports the count", async () => {
+  h = new ShardHarness();
+  h.declare(1);
+  for (let i = 0; i < 4; i++) h.publish([1], `m${i}`);
+  const got = await new Promise<string | null>((resolve) => {
+    h.link.get(1, true, (m) => resolve(m === null ? null : String(m.remaining)));
+    h.flush();
+  });
+  expect(got).toBe("3");
+  const purged = await new Promise<number>((resolve) => {
+    h.link.purge(1, resolve);
+    h.flush();
+  });
+  expect(purged).toBe(3);
+  expect(await h.counts(1)).toEqual({ ready: 0, unacked: 0 });
+});
+
+test("a queue with a consumer enters flow past its backlog mark and leaves it when drained", async () => {
+  h = new ShardHarness();
+  h.declare(1);
+  const slot = h.consume(1, 1, 1);
+  for (let i = 0; i < 20_000; i++) {
+    h.publish([1], "x");
+    if (i % 1000 === 0) h.flush();
+  }
+  await h.settled();
+  expect(h.flow).toEqual([{ queueId: 1, on: true }]);
+  // Drain: a no-ack consumer takes everything, and the queue leaves flow.
+  h.consume(1, 2, 0, true);
+  await h.settled();
+  expect(h.flow).toEqual([{ queueId: 1, on: true }, { queueId: 1, on: false }]);
+  expect(slot).toBeGreaterThanOrEqual(0);
+});
+
+test("a queue without consumers never enters flow, however long it grows", async () => {
+  h = new ShardHarness();
+  h.declare(1);
+  for (let i = 0; i < 20_000; i++) {
+    h.publish([1], "x");
+    if (i % 1000 === 0) h.flush();
+  }
+  await h.settled();
+  expect(h.flow).toEqual([]);
+  expect((await h.counts(1)).ready).toBe(20_000);
+});
+
+test("the last consumer's cancel takes a queue out of flow", async () => {
+  h = new ShardHarness();
+  h.declare(1);
+  h.consume(1, 1, 1);
+  for (let i = 0; i < 20_000; i++) {
+    h.publish([1], "x");
+    if (i % 1000 === 0) h.flush();
+  }
+  await h.settled();
+  h.link.cancel(1, 1);
+  await h.settled();
+  expect(h.flow).toEqual([{ queueId: 1, on: true }, { queueId: 1, on: false }]);
+});
