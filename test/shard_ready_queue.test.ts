@@ -4,6 +4,7 @@ import { expect, test } from "bun:test";
 import type { Envelope, QueueEntry } from "../src/shard/message.ts";
 import { ReadyQueue } from "../src/shard/ready_queue.ts";
 import { SlabAllocator } from "../src/shard/slab.ts";
+import { mulberry32 } from "./support/seeded_random.ts";
 
 const slabs = new SlabAllocator();
 
@@ -66,4 +67,59 @@ test("a requeue near the tail moves the messages behind it, one near the head th
   q.insert({ ...head, position: 25 }); // 2 in front, 9 behind: the head side moves
   q.insert({ ...head, position: 85 }); // 8 in front, 3 behind: the tail side moves
   expect(q.clear().map((e) => e.position)).toEqual([15, 20, 25, 30, 40, 50, 60, 70, 80, 85, 90, 95, 100]);
+});
+
+test("a long queue in chunks keeps order and fields through pushes, shifts and requeues at random places", () => {
+  const random = mulberry32(20261203);
+  const q = new ReadyQueue();
+  // The model: positions in queue order. Taken entries wait to be requeued.
+  const model: number[] = [];
+  const taken: QueueEntry[] = [];
+  let next = 1;
+  let deepest = 0;
+  for (let step = 0; step < 20_000; step++) {
+    const r = random();
+    if (r < 0.5 || model.length === 0) {
+      const n = 1 + Math.floor(random() * 200);
+      for (let k = 0; k < n; k++, next++) {
+        q.push(envelope(next), next, false, 0);
+        model.push(next);
+      }
+    } else if (r < 0.85) {
+      const n = 1 + Math.floor(random() * 250);
+      for (let k = 0; k < n && model.length > 0; k++) {
+        const e = q.shift()!;
+        const want = model.shift()!;
+        if (e.position !== want || text(e) !== `message-${e.id}`) expect({ position: e.position, text: text(e) }).toEqual({ position: want, text: `message-${e.id}` });
+        if (random() < 0.1) taken.push(e);
+      }
+    } else if (taken.length > 0) {
+      const e = taken.splice(Math.floor(random() * taken.length), 1)[0]!;
+      q.insert({ ...e, redelivered: true });
+      let at = 0;
+      while (at < model.length && model[at]! <= e.position) at++;
+      model.splice(at, 0, e.position);
+    }
+    if (q.length !== model.length) expect(q.length).toBe(model.length);
+    deepest = Math.max(deepest, model.length);
+  }
+  // Deep enough to span several chunks, and drained back through them.
+  expect(deepest).toBeGreaterThan(3 * 4096);
+  const rest = q.clear();
+  expect(rest.map((e) => e.position)).toEqual(model);
+});
+
+test("a queue grown past several chunks drains back to an empty ring and grows again", () => {
+  const q = new ReadyQueue();
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 20_000; i++) q.push(envelope(i), i, false, 0);
+    const head = q.shift()!;
+    q.insert({ ...head, redelivered: true }); // requeue at the head of a chunked queue
+    for (let i = 0; i < 20_000; i++) {
+      const e = q.shift()!;
+      expect({ position: e.position, redelivered: e.redelivered }).toEqual({ position: i, redelivered: i === 0 });
+    }
+    expect(q.length).toBe(0);
+    expect(q.headExpiresAt_ms).toBe(-1);
+  }
 });

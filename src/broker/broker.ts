@@ -3,6 +3,7 @@
 // that need a shard's answer. Connections and channels call in here; domain errors are thrown as
 // AmqpError and turned into channel/connection closes at the channel boundary.
 import { CreditTable } from "../link/credit_slots.ts";
+import { MemoryPressure } from "../link/memory_pressure.ts";
 import { beginPublishRecord, endPublishEnvelope } from "../link/publish_record.ts";
 import { ConsumeFlag, QueueFlag, Settle } from "../link/records.ts";
 import { envelopePropsLengthAt, readU32 } from "../link/envelope.ts";
@@ -76,6 +77,7 @@ export class Broker implements ShardEvents {
     return this.definitionsDirty;
   }
   readonly credits = new CreditTable();
+  private readonly pressure = new MemoryPressure();
   private pool!: ShardPool;
   private readonly channels = new Map<number, ChannelEndpoint>();
   private readonly consumers = new Map<number, ConsumerRecord>();
@@ -98,7 +100,7 @@ export class Broker implements ShardEvents {
    * gets vhost "/" and the default user with full rights on it.
    */
   async start(options: BrokerOptions): Promise<void> {
-    this.pool = await ShardPool.start(options, this.credits, this);
+    this.pool = await ShardPool.start(options, this.credits, this.pressure, this);
     this.store = options.dataDir === null ? null : new DefinitionsStore(`${options.dataDir}/definitions.json`);
     const saved = this.store?.load() as Definitions | undefined;
     if (saved !== undefined) {
@@ -208,7 +210,10 @@ export class Broker implements ShardEvents {
   }
 
   startAlarms(settings: AlarmSettings, dataDir: string): void {
-    this.alarms = new ResourceAlarms(settings, dataDir, (reason) => this.flow.setAlarm(reason));
+    this.alarms = new ResourceAlarms(settings, dataDir, (reason, memory) => {
+      this.pressure.set(memory);
+      this.flow.setAlarm(reason);
+    });
     this.alarms.start();
   }
 

@@ -65,8 +65,8 @@ export class ResourceAlarms {
   constructor(
     settings: AlarmSettings,
     private readonly dataDir: string,
-    /** The reason of the alarm now in force ("low on memory", "low on disk"), or null when none is. */
-    private readonly onChange: (reason: string | null) => void,
+    /** The reason of the alarm now in force ("low on memory", "low on disk") or null; whether the memory alarm is. */
+    private readonly onChange: (reason: string | null, memory: boolean) => void,
   ) {
     this.memLimit_bytes = memoryLimit(settings.memory);
     this.diskFreeLimit_bytes = settings.diskFreeLimit_bytes;
@@ -129,7 +129,7 @@ export class ResourceAlarms {
     }
     this.memAlarm = mem;
     this.diskAlarm = disk;
-    this.onChange(mem ? "low on memory" : disk ? "low on disk" : null);
+    this.onChange(mem ? "low on memory" : disk ? "low on disk" : null, mem);
   }
 }
 

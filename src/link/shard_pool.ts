@@ -7,6 +7,7 @@ import type { ShardInit, ShardReady } from "../shard/worker.ts";
 import { stableHash } from "../broker/names.ts";
 import { log } from "../log.ts";
 import type { CreditTable } from "./credit_slots.ts";
+import type { MemoryPressure } from "./memory_pressure.ts";
 import { ShardLink, type ShardEvents } from "./shard_link.ts";
 
 export interface ShardPoolOptions {
@@ -27,7 +28,7 @@ export class ShardPool {
 
   private constructor() {}
 
-  static async start(options: ShardPoolOptions, credits: CreditTable, events: ShardEvents): Promise<ShardPool> {
+  static async start(options: ShardPoolOptions, credits: CreditTable, pressure: MemoryPressure, events: ShardEvents): Promise<ShardPool> {
     const pool = new ShardPool();
     const ready: Promise<ShardReady>[] = [];
     for (let index = 0; index < options.workers; index++) {
@@ -52,6 +53,7 @@ export class ShardPool {
         toShard,
         toAcceptor,
         credits: credits.sab,
+        pressure: pressure.sab,
         journalDir: options.dataDir === null ? null : join(options.dataDir, `shard-${index}`),
         fsync: options.fsync,
         skipDamaged: options.skipDamaged,

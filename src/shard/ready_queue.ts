@@ -1,29 +1,60 @@
-// A queue's ready messages, column by column: a ring of typed arrays (id, offset, length, position,
-// expiry, flags) plus one array of references to where the bytes live. A million queued messages
-// as objects (an entry and its message) took ~130 bytes each on the JS heap; here a slot takes 41
-// bytes (slots are a power of two), and no object exists until a message is taken out (delivered,
-// got, dropped, purged).
-// Grows by doubling and shrinks by half once three quarters are empty, never below its start size.
+// A queue's ready messages, column by column: typed arrays (id, offset, length, position, expiry,
+// flags) plus one array of references to where the bytes live. A million queued messages as
+// objects (an entry and its message) took ~130 bytes each on the JS heap; here a slot takes 41
+// bytes, and no object exists until a message is taken out (delivered, got, dropped, purged).
+//
+// Storage grows in chunks so that no size ever costs a copy of the whole queue: a short queue is
+// one ring of columns that doubles from 16 slots up to CHUNK_SLOTS (and halves once three quarters
+// are empty); a longer one is a list of full CHUNK_SLOTS chunks, a chunk added at the tail as it
+// fills and dropped at the head as it empties. (Doubling one ring to hold 8 million messages would
+// allocate 16 million slots while the old 8 million were still alive: a third more memory than
+// the queue, at the moment memory is scarcest.)
 import { invariant } from "../invariant.ts";
 import type { Envelope, QueueEntry } from "./message.ts";
 import { Slab } from "./slab.ts";
 
-const INITIAL_CAPACITY = 16;
+const INITIAL_SLOTS = 16;
+const CHUNK_SHIFT = 12;
+/** 4,096 slots, 164 KiB of columns: full chunks are this size. */
+const CHUNK_SLOTS = 1 << CHUNK_SHIFT;
+const CHUNK_MASK = CHUNK_SLOTS - 1;
 const FLAG_PERSISTENT = 1;
 const FLAG_REDELIVERED = 2;
 
+class Chunk {
+  readonly ids: Float64Array;
+  /** The slab holding the bytes, or the message's own array. */
+  readonly stores: (Slab | Uint8Array | undefined)[];
+  readonly ats: Uint32Array;
+  readonly lengths: Uint32Array;
+  readonly positions: Float64Array;
+  readonly expiries: Float64Array;
+  readonly flags: Uint8Array;
+
+  constructor(readonly slots: number) {
+    this.ids = new Float64Array(slots);
+    this.stores = new Array<Slab | Uint8Array | undefined>(slots);
+    this.ats = new Uint32Array(slots);
+    this.lengths = new Uint32Array(slots);
+    this.positions = new Float64Array(slots);
+    this.expiries = new Float64Array(slots);
+    this.flags = new Uint8Array(slots);
+  }
+}
+
 export class ReadyQueue {
-  private capacity = INITIAL_CAPACITY;
+  /**
+   * One chunk: a ring (positions wrap modulo its size). More than one: full chunks, read
+   * linearly from `head` in chunks[0] (message i is at head + i across the chunks).
+   */
+  private chunks: Chunk[] = [new Chunk(INITIAL_SLOTS)];
   private head = 0;
   private count = 0;
-  private ids = new Float64Array(INITIAL_CAPACITY);
-  /** The slab holding the bytes, or the message's own array. */
-  private stores: (Slab | Uint8Array | undefined)[] = new Array<Slab | Uint8Array | undefined>(INITIAL_CAPACITY);
-  private ats = new Uint32Array(INITIAL_CAPACITY);
-  private lengths = new Uint32Array(INITIAL_CAPACITY);
-  private positions = new Float64Array(INITIAL_CAPACITY);
-  private expiries = new Float64Array(INITIAL_CAPACITY);
-  private flags = new Uint8Array(INITIAL_CAPACITY);
+  /** The last chunk dropped at the head, reused at the tail: a queue that hovers at a boundary allocates nothing. */
+  private spare: Chunk | null = null;
+  /** Where locate() found message i. */
+  private lc: Chunk = this.chunks[0]!;
+  private ls = 0;
 
   get length(): number {
     return this.count;
@@ -31,12 +62,15 @@ export class ReadyQueue {
 
   /** Expiry (Date.now() ms, 0 = never) of the head message; -1 when empty. */
   get headExpiresAt_ms(): number {
-    return this.count === 0 ? -1 : this.expiries[this.head]!;
+    if (this.count === 0) return -1;
+    this.locate(0);
+    return this.lc.expiries[this.ls]!;
   }
 
   push(env: Envelope, position: number, redelivered: boolean, expiresAt_ms: number): void {
-    if (this.count === this.capacity) this.resize(this.capacity * 2);
-    this.write((this.head + this.count) & (this.capacity - 1), env, position, redelivered, expiresAt_ms);
+    this.makeRoomAtTail();
+    this.locate(this.count);
+    this.write(this.lc, this.ls, env, position, redelivered, expiresAt_ms);
     this.count++;
   }
 
@@ -46,42 +80,50 @@ export class ReadyQueue {
    * stays where it is.
    */
   insert(entry: QueueEntry): void {
-    if (this.count === this.capacity) this.resize(this.capacity * 2);
-    const mask = this.capacity - 1;
     let i = 0;
-    while (i < this.count && this.positions[(this.head + i) & mask]! <= entry.position) i++;
+    while (i < this.count && (this.locate(i), this.lc.positions[this.ls]!) <= entry.position) i++;
     if (i < this.count - i) {
-      this.head = (this.head - 1) & mask;
-      for (let j = 0; j < i; j++) this.move((this.head + j + 1) & mask, (this.head + j) & mask);
+      this.makeRoomAtHead();
+      for (let j = 0; j < i; j++) this.move(j + 1, j);
     } else {
-      for (let j = this.count; j > i; j--) this.move((this.head + j - 1) & mask, (this.head + j) & mask);
+      this.makeRoomAtTail();
+      for (let j = this.count; j > i; j--) this.move(j - 1, j);
     }
-    this.write((this.head + i) & mask, entry, entry.position, entry.redelivered, entry.expiresAt_ms);
     this.count++;
+    this.locate(i);
+    this.write(this.lc, this.ls, entry, entry.position, entry.redelivered, entry.expiresAt_ms);
   }
 
   /** Takes the head message out as an entry. */
   shift(): QueueEntry | undefined {
     if (this.count === 0) return undefined;
-    const i = this.head;
-    const store = this.stores[i]!;
+    this.locate(0);
+    const c = this.lc;
+    const i = this.ls;
+    const store = c.stores[i]!;
     const slab = store instanceof Slab ? store : null;
-    const flags = this.flags[i]!;
+    const flags = c.flags[i]!;
     const entry: QueueEntry = {
-      id: this.ids[i]!,
+      id: c.ids[i]!,
       buf: slab === null ? (store as Uint8Array) : slab.buf,
-      at: this.ats[i]!,
-      length: this.lengths[i]!,
+      at: c.ats[i]!,
+      length: c.lengths[i]!,
       slab,
       persistent: (flags & FLAG_PERSISTENT) !== 0,
-      position: this.positions[i]!,
+      position: c.positions[i]!,
       redelivered: (flags & FLAG_REDELIVERED) !== 0,
-      expiresAt_ms: this.expiries[i]!,
+      expiresAt_ms: c.expiries[i]!,
     };
-    this.stores[i] = undefined;
-    this.head = (this.head + 1) & (this.capacity - 1);
+    c.stores[i] = undefined;
     this.count--;
-    if (this.capacity > INITIAL_CAPACITY && this.count < this.capacity / 4) this.resize(this.capacity / 2);
+    if (this.chunks.length === 1) {
+      this.head = (this.head + 1) & (c.slots - 1);
+      if (c.slots > INITIAL_SLOTS && this.count < c.slots / 4) this.resizeRing(c.slots / 2);
+    } else if (++this.head === CHUNK_SLOTS) {
+      // The head chunk is used up: the next one holds the head now (one chunk left is a ring again).
+      this.spare = this.chunks.shift()!;
+      this.head = 0;
+    }
     return entry;
   }
 
@@ -92,55 +134,108 @@ export class ReadyQueue {
     return all;
   }
 
-  private write(i: number, env: Envelope, position: number, redelivered: boolean, expiresAt_ms: number): void {
-    this.ids[i] = env.id;
-    this.stores[i] = env.slab ?? env.buf;
-    this.ats[i] = env.at;
-    this.lengths[i] = env.length;
-    this.positions[i] = position;
-    this.expiries[i] = expiresAt_ms;
-    this.flags[i] = (env.persistent ? FLAG_PERSISTENT : 0) | (redelivered ? FLAG_REDELIVERED : 0);
-  }
-
-  private move(from: number, to: number): void {
-    this.ids[to] = this.ids[from]!;
-    this.stores[to] = this.stores[from];
-    this.ats[to] = this.ats[from]!;
-    this.lengths[to] = this.lengths[from]!;
-    this.positions[to] = this.positions[from]!;
-    this.expiries[to] = this.expiries[from]!;
-    this.flags[to] = this.flags[from]!;
-  }
-
-  /** Re-lays the ring from index 0 in new columns of `capacity` slots. */
-  private resize(capacity: number): void {
-    invariant(capacity >= this.count && (capacity & (capacity - 1)) === 0, "ready queue", "capacity must hold the count and be a power of two");
-    const mask = this.capacity - 1;
-    const ids = new Float64Array(capacity);
-    const stores = new Array<Slab | Uint8Array | undefined>(capacity);
-    const ats = new Uint32Array(capacity);
-    const lengths = new Uint32Array(capacity);
-    const positions = new Float64Array(capacity);
-    const expiries = new Float64Array(capacity);
-    const flags = new Uint8Array(capacity);
-    for (let k = 0; k < this.count; k++) {
-      const i = (this.head + k) & mask;
-      ids[k] = this.ids[i]!;
-      stores[k] = this.stores[i];
-      ats[k] = this.ats[i]!;
-      lengths[k] = this.lengths[i]!;
-      positions[k] = this.positions[i]!;
-      expiries[k] = this.expiries[i]!;
-      flags[k] = this.flags[i]!;
+  /** Sets lc/ls to the chunk and slot of message i (0 = head). */
+  private locate(i: number): void {
+    if (this.chunks.length === 1) {
+      this.lc = this.chunks[0]!;
+      this.ls = (this.head + i) & (this.lc.slots - 1);
+    } else {
+      const g = this.head + i;
+      this.lc = this.chunks[g >>> CHUNK_SHIFT]!;
+      this.ls = g & CHUNK_MASK;
     }
-    this.ids = ids;
-    this.stores = stores;
-    this.ats = ats;
-    this.lengths = lengths;
-    this.positions = positions;
-    this.expiries = expiries;
-    this.flags = flags;
-    this.capacity = capacity;
+  }
+
+  /** Ensures message `count` (one past the tail) has a slot. */
+  private makeRoomAtTail(): void {
+    if (this.chunks.length === 1) {
+      const slots = this.chunks[0]!.slots;
+      if (this.count < slots) return;
+      if (slots < CHUNK_SLOTS) {
+        this.resizeRing(slots * 2);
+        return;
+      }
+      this.unwrap();
+    }
+    if (this.head + this.count === this.chunks.length * CHUNK_SLOTS) this.chunks.push(this.newChunk());
+  }
+
+  /** Ensures there is a slot in front of the head; moves the head there. */
+  private makeRoomAtHead(): void {
+    if (this.chunks.length === 1) {
+      const slots = this.chunks[0]!.slots;
+      if (this.count === slots) {
+        if (slots < CHUNK_SLOTS) this.resizeRing(slots * 2);
+        else this.unwrap();
+      }
+    }
+    if (this.chunks.length === 1) {
+      this.head = (this.head - 1) & (this.chunks[0]!.slots - 1);
+      return;
+    }
+    if (this.head === 0) {
+      this.chunks.unshift(this.newChunk());
+      this.head = CHUNK_SLOTS;
+    }
+    this.head--;
+  }
+
+  /**
+   * A full ring of CHUNK_SLOTS becomes two chunks read linearly: messages from the head to the
+   * ring's end stay where they are, the wrapped part (slots 0..head-1) moves to the second chunk's
+   * same slots.
+   */
+  private unwrap(): void {
+    const ring = this.chunks[0]!;
+    invariant(ring.slots === CHUNK_SLOTS && this.count === CHUNK_SLOTS, "ready queue", "only a full ring of a whole chunk unwraps");
+    const next = this.newChunk();
+    for (let s = 0; s < this.head; s++) copySlot(ring, s, next, s);
+    this.chunks.push(next);
+  }
+
+  private newChunk(): Chunk {
+    const chunk = this.spare ?? new Chunk(CHUNK_SLOTS);
+    this.spare = null;
+    return chunk;
+  }
+
+  private write(c: Chunk, i: number, env: Envelope, position: number, redelivered: boolean, expiresAt_ms: number): void {
+    c.ids[i] = env.id;
+    c.stores[i] = env.slab ?? env.buf;
+    c.ats[i] = env.at;
+    c.lengths[i] = env.length;
+    c.positions[i] = position;
+    c.expiries[i] = expiresAt_ms;
+    c.flags[i] = (env.persistent ? FLAG_PERSISTENT : 0) | (redelivered ? FLAG_REDELIVERED : 0);
+  }
+
+  /** Message `from` goes to slot `to` (indices from the head). */
+  private move(from: number, to: number): void {
+    this.locate(from);
+    const fc = this.lc;
+    const fs = this.ls;
+    this.locate(to);
+    copySlot(fc, fs, this.lc, this.ls);
+  }
+
+  /** Re-lays a one-chunk ring from slot 0 in a new ring of `slots` (a power of two). */
+  private resizeRing(slots: number): void {
+    const old = this.chunks[0]!;
+    invariant(slots >= this.count && (slots & (slots - 1)) === 0 && slots <= CHUNK_SLOTS, "ready queue", "ring size must hold the count, be a power of two and at most a chunk");
+    const ring = new Chunk(slots);
+    const mask = old.slots - 1;
+    for (let k = 0; k < this.count; k++) copySlot(old, (this.head + k) & mask, ring, k);
+    this.chunks[0] = ring;
     this.head = 0;
   }
+}
+
+function copySlot(from: Chunk, f: number, to: Chunk, t: number): void {
+  to.ids[t] = from.ids[f]!;
+  to.stores[t] = from.stores[f];
+  to.ats[t] = from.ats[f]!;
+  to.lengths[t] = from.lengths[f]!;
+  to.positions[t] = from.positions[f]!;
+  to.expiries[t] = from.expiries[f]!;
+  to.flags[t] = from.flags[f]!;
 }

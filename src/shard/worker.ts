@@ -3,6 +3,7 @@
 // From then on the two sides talk only through the SharedArrayBuffer rings.
 import { Journal } from "../journal/journal.ts";
 import { CreditSlots } from "../link/credit_slots.ts";
+import { PressureValve } from "../link/memory_pressure.ts";
 import { ShardInbox } from "../link/shard_inbox.ts";
 import { RecordReceiver, RecordSender } from "../rings/record_link.ts";
 import { Shard } from "./shard.ts";
@@ -12,6 +13,8 @@ export interface ShardInit {
   toShard: SharedArrayBuffer;
   toAcceptor: SharedArrayBuffer;
   credits: SharedArrayBuffer;
+  /** MemoryPressure's flag. */
+  pressure: SharedArrayBuffer;
   /** Journal directory, or null for a broker without persistence (tests of the core only). */
   journalDir: string | null;
   fsync: "always" | "never";
@@ -34,10 +37,14 @@ self.onmessage = (event: MessageEvent<ShardInit>) => {
     const shard = new Shard(sender, new CreditSlots(init.credits), journal);
     const { messages, elapsed_ms } = shard.recover();
     const inbox = new ShardInbox(shard);
+    const valve = new PressureValve(init.pressure);
     const receiver = new RecordReceiver(
       init.toShard,
       (u8, view, offset, length) => inbox.onRecord(u8, view, offset, length),
-      () => shard.onBatchEnd(),
+      () => {
+        shard.onBatchEnd();
+        valve.collect();
+      },
       () => shard.inflowGate(),
     );
     void receiver.run();
