@@ -12,7 +12,7 @@ import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import { FrameParser, type FrameSink } from "../protocol/frame_parser.ts";
 import type { Method, MethodOf } from "../protocol/methods.ts";
 import { decodeMethod, methodIds } from "../protocol/methods.ts";
-import type { FieldTable } from "../protocol/table.ts";
+import { Timestamp, type FieldTable } from "../protocol/table.ts";
 import { FrameWriter } from "../protocol/writer.ts";
 import { parseCredentials } from "./auth_mechanisms.ts";
 import { Channel } from "./channel.ts";
@@ -374,7 +374,7 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
     this.expect("start-ok", m);
     this.clientProperties = m.clientProperties;
     const caps = m.clientProperties["capabilities"];
-    if (caps !== null && typeof caps === "object" && !Array.isArray(caps) && !(caps instanceof Uint8Array) && !(caps instanceof Date)) {
+    if (caps !== null && typeof caps === "object" && !Array.isArray(caps) && !(caps instanceof Uint8Array) && !(caps instanceof Timestamp)) {
       const table = caps as FieldTable;
       this.capabilities.consumerCancelNotify = table["consumer_cancel_notify"] === true;
       this.capabilities.authenticationFailureClose = table["authentication_failure_close"] === true;
