@@ -95,6 +95,16 @@ describe("errors", () => {
     expect((await w.api("DELETE", "/api/queues/%2F/nope")).status).toBe(404);
   });
 
+  test("every path answers the same with a trailing slash, as RabbitMQ's router does", async () => {
+    for (const path of ["/api/vhosts", "/api/vhosts/%2F", "/api/users/guest", "/api/queues/%2F", "/api/exchanges/%2F/amq.direct", "/api/whoami"]) {
+      const plain = await w.api("GET", path);
+      const slashed = await w.api("GET", `${path}/`);
+      expect({ path, status: slashed.status, json: slashed.json }).toEqual({ path, status: 200, json: plain.json });
+    }
+    expect((await w.api("GET", "/api/vhosts/nope/")).status).toBe(404);
+    expect((await w.api("GET", "/api/vhosts//")).status).toBe(404);
+  });
+
   test("malformed JSON: 400 bad_request", async () => {
     const r = await w.api("PUT", "/api/users/x", { rawBody: "{not json" });
     expect(r.status).toBe(400);
@@ -295,6 +305,22 @@ describe("connections, channels, consumers", () => {
     await Bun.sleep(100);
     expect((await w.api("GET", `/api/connections/${encodeURIComponent(name)}`)).status).toBe(404);
     expect((await w.api("GET", `/api/queues/%2F/${q}`)).status).toBe(404); // exclusive: gone with its connection
+  });
+
+  test("a client that lists /api/connections/ (trailing slash) finds its connection by connection_name and closes it by name", async () => {
+    // amqp091-go's recovery tests: GET /api/connections/, match client_properties.connection_name,
+    // DELETE /api/connections/ + url.PathEscape(name) (which leaves the colons as they are).
+    const label = uniq("recovering");
+    const conn = await connect(`${w.amqpUrl("guest", "guest")}?name=${label}`);
+    open.push(conn);
+    const listed = await w.api("GET", "/api/connections/");
+    expect(listed.status).toBe(200);
+    const mine = (listed.json as { name: string; client_properties: Record<string, unknown> }[]).find((c) => c.client_properties["connection_name"] === label);
+    expect(mine).toBeDefined();
+    const closed = closedBy(conn);
+    const pathEscaped = encodeURIComponent(mine!.name).replaceAll("%3A", ":");
+    expect((await w.api("DELETE", `/api/connections/${pathEscaped}`)).status).toBe(204);
+    expect(await closed).toContain("CONNECTION_FORCED - Closed via management plugin");
   });
 });
 

@@ -66,7 +66,8 @@ describe("login", () => {
       await client.openChannel(1);
       client.sendMethod(0, { name: "connection.close", replyCode: 200, replyText: "bye", classId: 0, methodId: 0 });
       await client.expectMethod(0, "connection.close-ok");
-      await client.waitClosed(1_000); // the server ends the socket after its close-ok
+      client.end();
+      expect(await client.waitClosed(1_000)).toEqual(new Uint8Array(0));
       expect(await probe.roundTrip()).toStartWith("probe");
     });
   }
@@ -97,6 +98,27 @@ describe("login", () => {
     const close = await client.expectConnectionClose();
     expect(close.replyCode).toBe(403);
     await client.waitClosed(1_000);
+  });
+});
+
+describe("closing", () => {
+  // amqplib sends connection.close on channel 0 ahead of channel frames still queued in it. As
+  // rabbit_reader does, after close-ok the server drops whatever else arrives and leaves the socket
+  // to the client (ending it itself only after 30 s): ending it at once made the client's
+  // remaining writes fail (EPIPE) before it could finish its close.
+  test("after close-ok to the client's connection.close, later frames are dropped and the socket stays open until the client ends it", async () => {
+    const client = await RawAmqp.open(broker.port);
+    await client.openChannel(1);
+    client.sendMethod(0, { name: "connection.close", replyCode: 200, replyText: "bye", classId: 0, methodId: 0 });
+    for (let i = 0; i < 50; i++) client.sendMethod(1, { name: "basic.publish", exchange: "", routingKey: "late", mandatory: false, immediate: false });
+    client.sendMethod(1, { name: "queue.declare", queue: "", passive: false, durable: false, exclusive: true, autoDelete: false, nowait: false, arguments: {} });
+    await client.expectMethod(0, "connection.close-ok");
+    await Bun.sleep(300);
+    // Nothing after close-ok (no declare-ok, no error about the content-less publishes), not closed.
+    expect(await client.waitClosed(200).catch((e: unknown) => String(e))).toContain("timed out");
+    client.end();
+    expect(await client.waitClosed(1_000)).toEqual(new Uint8Array(0));
+    expect(await probe.roundTrip()).toStartWith("probe");
   });
 });
 

@@ -68,3 +68,8 @@ test("a 1 s heartbeat is honoured: the server sends heartbeats and keeps an idle
   expect(r["heartbeatsSeen"] as number).toBeGreaterThanOrEqual(2);
   expect(r["usable"]).toBe(true);
 });
+
+test("connection.close sent while publishes are still queued in the client completes: its callback runs without error", () => {
+  const r = results.get("close-after-burst");
+  expect(r).toEqual({ closeError: null, errors: [], bufferFilled: expect.any(Boolean) });
+});

@@ -9,7 +9,9 @@ import {
   peekExpiration,
   peekHeaders,
   peekPriority,
+  peekReplyTo,
   peekUserId,
+  replyToRange,
 } from "../src/protocol/properties.ts";
 import type { BasicProperties } from "../src/protocol/properties.ts";
 import { FrameWriter } from "../src/protocol/writer.ts";
@@ -25,7 +27,7 @@ const ALL: Required<BasicProperties> = {
   replyTo: "amq.rabbitmq.reply-to",
   expiration: "60000",
   messageId: "msg-1",
-  timestamp: 1_700_000_000,
+  timestamp: 1_700_000_000n,
   type: "order.created",
   userId: "guest",
   appId: "warren-test",
@@ -42,8 +44,9 @@ function randomProps(next: () => number): BasicProperties {
   for (const name of NAMES) {
     if (next() < 0.5) continue;
     const v = ALL[name];
-    if (typeof v === "string") p[name] = `${v}-${Math.floor(next() * 1000)}`.repeat(1 + Math.floor(next() * 3));
-    else if (typeof v === "number") p[name] = name === "timestamp" ? Math.floor(next() * 2 ** 40) : Math.floor(next() * 256);
+    if (typeof v === "bigint") p[name] = BigInt(Math.floor(next() * 2 ** 32)) * BigInt(Math.floor(next() * 2 ** 32));
+    else if (typeof v === "string") p[name] = `${v}-${Math.floor(next() * 1000)}`.repeat(1 + Math.floor(next() * 3));
+    else if (typeof v === "number") p[name] = Math.floor(next() * 256);
     else p[name] = { k: Math.floor(next() * 100), s: "v".repeat(Math.floor(next() * 40)) };
   }
   return p as BasicProperties;
@@ -71,7 +74,15 @@ describe("basic properties", () => {
   test("decodes hand-built bytes in wire order", () => {
     // content-type "a", delivery-mode 2, timestamp 5, user-id "u"
     const raw = new Uint8Array([0x90, 0x50, 1, 97, 2, 0, 0, 0, 0, 0, 0, 0, 5, 1, 117]);
-    expect(decode(raw)).toEqual({ contentType: "a", deliveryMode: 2, timestamp: 5, userId: "u" });
+    expect(decode(raw)).toEqual({ contentType: "a", deliveryMode: 2, timestamp: 5n, userId: "u" });
+  });
+
+  test("the timestamp keeps every bit of its 64, up to 2^64 - 1", () => {
+    for (const timestamp of [0n, 2n ** 53n + 1n, 4194662705876111282n, 2n ** 63n, 2n ** 64n - 1n]) {
+      const raw = encodeProperties({ timestamp, replyTo: "r" });
+      expect(Array.from(raw.subarray(raw.length - 8))).toEqual(Array.from({ length: 8 }, (_, i) => Number((timestamp >> BigInt(56 - 8 * i)) & 0xffn)));
+      expect(decode(raw)).toEqual({ timestamp, replyTo: "r" });
+    }
   });
 
   test("the continuation bit and the reserved bit are ignored, as RabbitMQ 3.x does", () => {
@@ -100,7 +111,8 @@ describe("basic properties", () => {
   test("refuses to encode an out-of-range octet or timestamp", () => {
     expect(() => encodeProperties({ priority: 256 })).toThrow(AmqpError);
     expect(() => encodeProperties({ deliveryMode: -1 })).toThrow(AmqpError);
-    expect(() => encodeProperties({ timestamp: 1.5 })).toThrow(AmqpError);
+    expect(() => encodeProperties({ timestamp: -1n })).toThrow(AmqpError);
+    expect(() => encodeProperties({ timestamp: 2n ** 64n })).toThrow(AmqpError);
   });
 });
 
@@ -119,6 +131,9 @@ describe("peeks", () => {
       expect(peekPriority(buf, 5, raw.length)).toBe(decoded.priority);
       expect(peekExpiration(buf, 5, raw.length)).toBe(decoded.expiration);
       expect(peekUserId(buf, 5, raw.length)).toBe(decoded.userId);
+      expect(peekReplyTo(buf, 5, raw.length)).toBe(decoded.replyTo);
+      const range = replyToRange(buf, 5, raw.length);
+      expect(range === undefined ? undefined : new TextDecoder().decode(buf.subarray(range.start + 1, range.end))).toBe(decoded.replyTo);
       expect(peekHeaders(buf, 5, raw.length)).toEqual(decoded.headers);
     }
   });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { AmqpError, ReplyCode } from "../src/protocol/errors.ts";
-import { Decimal, TABLE_MAX_DEPTH, decodeTable, encodeTable } from "../src/protocol/table.ts";
+import { Decimal, TABLE_MAX_DEPTH, Timestamp, decodeTable, encodeTable } from "../src/protocol/table.ts";
 import type { FieldTable, FieldValue } from "../src/protocol/table.ts";
 import { thrown } from "./support/thrown.ts";
 
@@ -74,7 +74,7 @@ describe("decoding hand-built bytes", () => {
       D: new Decimal(2, 12345),
       S: "héllo",
       A: [7, "a", null],
-      T: new Date(1_700_000_000_000),
+      T: new Timestamp(1_700_000_000n),
       F: { inner: 5 },
       V: null,
       x: new Uint8Array([0, 255, 128]),
@@ -96,6 +96,12 @@ describe("decoding hand-built bytes", () => {
       edge: Number.MAX_SAFE_INTEGER,
       past: 2n ** 53n,
     });
+  });
+
+  test("'T' keeps all 64 bits, up to 2^64 - 1 seconds", () => {
+    const max = entry("max", "T", [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    const odd = entry("odd", "T", [0x3a, 0x36, 0x6f, 0x81, 0xb8, 0x53, 0x0f, 0xb2]);
+    expect(decode([...max, ...odd])).toEqual({ max: new Timestamp(2n ** 64n - 1n), odd: new Timestamp(4194662705876111282n) });
   });
 
   test("a '__proto__' key becomes an own entry, not the prototype", () => {
@@ -167,7 +173,7 @@ describe("encoding", () => {
       bigint: -(2n ** 62n),
       str: "s",
       bin: new Uint8Array([1]),
-      date: new Date(5000),
+      date: new Timestamp(5n),
       dec: new Decimal(1, 5),
       nil: null,
       arr: [],
@@ -205,11 +211,11 @@ describe("encoding", () => {
     expect(roundTrip({ n: 42n })).toEqual({ n: 42 });
   });
 
-  test("round-trips nested arrays and tables, binary, dates, decimals and doubles", () => {
+  test("round-trips nested arrays and tables, binary, timestamps, decimals and doubles", () => {
     const table: FieldTable = {
       "x-dead-letter-exchange": "dlx",
       "x-death": [
-        { count: 3, reason: "expired", queue: "q1", time: new Date(1_600_000_000_000), "routing-keys": ["a", "b"] },
+        { count: 3, reason: "expired", queue: "q1", time: new Timestamp(1_600_000_000n), "routing-keys": ["a", "b"] },
         { count: 1, reason: "rejected", nested: [[1, [2, [3]]], {}] },
       ],
       binary: new Uint8Array([0, 1, 2, 255]),
@@ -235,8 +241,10 @@ describe("encoding", () => {
     expect(roundTrip({ u: undefined as unknown as FieldValue })).toEqual({ u: null });
   });
 
-  test("dates lose their milliseconds: timestamps are whole seconds", () => {
-    expect(roundTrip({ d: new Date(1999) })).toEqual({ d: new Date(1000) });
+  test("64-bit values round-trip exactly at their limits, nested in arrays and tables", () => {
+    const extremes: FieldValue[] = [-(2n ** 63n), 2n ** 63n - 1n, new Timestamp(0n), new Timestamp(2n ** 64n - 1n), new Timestamp(2n ** 53n + 1n)];
+    const table: FieldTable = { top: extremes, nested: { deeper: [{ values: extremes }] } };
+    expect(roundTrip(table)).toEqual(table);
   });
 
   test("refuses values the wire cannot carry", () => {
@@ -244,7 +252,8 @@ describe("encoding", () => {
       { b: 2n ** 63n },
       { d: new Decimal(256, 1) },
       { d: new Decimal(1, -1) },
-      { t: new Date(-1000) },
+      { t: new Timestamp(-1n) },
+      { t: new Timestamp(2n ** 64n) },
       { f: (() => 1) as unknown as FieldValue },
       { s: Symbol("s") as unknown as FieldValue },
     ]) {

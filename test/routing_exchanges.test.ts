@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { AmqpError } from "../src/protocol/errors.ts";
 import type { FieldTable } from "../src/protocol/table.ts";
-import { Decimal } from "../src/protocol/table.ts";
+import { Decimal, Timestamp } from "../src/protocol/table.ts";
 import { isExchangeType } from "../src/routing/exchange.ts";
 import { VhostRoutes } from "../src/routing/vhost_routes.ts";
 
@@ -157,7 +157,11 @@ describe("headers", () => {
   test("timestamps compare with integers in seconds", () => {
     const routes = new VhostRoutes("/");
     bindQueue(routes, "amq.headers", "q", "", { at: 1_700_000_000 });
-    expect(routeOf(routes, "amq.headers", "", { at: new Date(1_700_000_000_000) })).toEqual(["q"]);
+    expect(routeOf(routes, "amq.headers", "", { at: new Timestamp(1_700_000_000n) })).toEqual(["q"]);
+    // Past 2^53 seconds, too: compared exactly, not through a float.
+    bindQueue(routes, "amq.headers", "far", "", { at: new Timestamp(2n ** 64n - 1n) });
+    expect(routeOf(routes, "amq.headers", "", { at: 2n ** 64n - 1n })).toEqual(["far"]);
+    expect(routeOf(routes, "amq.headers", "", { at: new Timestamp(2n ** 64n - 2n) })).toEqual([]);
   });
 
   test("an invalid x-match is refused with PRECONDITION_FAILED as RabbitMQ words it", () => {

@@ -12,7 +12,7 @@ import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import { FrameParser, type FrameSink } from "../protocol/frame_parser.ts";
 import type { Method, MethodOf } from "../protocol/methods.ts";
 import { decodeMethod, methodIds } from "../protocol/methods.ts";
-import type { FieldTable } from "../protocol/table.ts";
+import { Timestamp, type FieldTable } from "../protocol/table.ts";
 import { FrameWriter } from "../protocol/writer.ts";
 import { parseCredentials } from "./auth_mechanisms.ts";
 import { Channel } from "./channel.ts";
@@ -34,6 +34,8 @@ const OUTPUT_HIGH_WATER_BYTES = 4 * 1024 * 1024;
 const OUTPUT_CHUNK_BYTES = 256 * 1024;
 /** How long to wait for the client's close-ok before dropping the socket. */
 const CLOSE_OK_TIMEOUT_MS = 3_000;
+/** How long to wait, after close-ok to a client's connection.close, for the client to close the socket. */
+const CLIENT_CLOSE_TIMEOUT_MS = 30_000;
 /** A client must finish the handshake within this time (RabbitMQ's handshake_timeout is 10 s). */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -66,6 +68,8 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
   private outputBlocked = false;
   private readonly readPausedBy = new Set<unknown>();
   private endAfterFlush = false;
+  /** The socket closed (onClosed ran): nothing left to end. */
+  private socketGone = false;
   private lastReceived_ms = Date.now();
   private lastSent_ms = Date.now();
   frameMax: number;
@@ -149,6 +153,7 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
 
   /** The socket is gone (client closed, network error, or we ended it). */
   onClosed(): void {
+    this.socketGone = true;
     if (this.state === "closed") return;
     const wasOpen = this.state === "opened";
     this.state = "closed";
@@ -352,7 +357,8 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
       case "connection.open": return this.open(m);
       case "connection.close":
         this.send(0, { name: "connection.close-ok" });
-        this.finish();
+        // Crossed closes: ours still waits for its close-ok, which ends the socket.
+        if (this.state !== "closing") this.finishAwaitingClientClose();
         return;
       case "connection.close-ok":
         if (this.state === "closing") this.finish();
@@ -382,7 +388,7 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
     this.expect("start-ok", m);
     this.clientProperties = m.clientProperties;
     const caps = m.clientProperties["capabilities"];
-    if (caps !== null && typeof caps === "object" && !Array.isArray(caps) && !(caps instanceof Uint8Array) && !(caps instanceof Date)) {
+    if (caps !== null && typeof caps === "object" && !Array.isArray(caps) && !(caps instanceof Uint8Array) && !(caps instanceof Timestamp)) {
       const table = caps as FieldTable;
       this.capabilities.consumerCancelNotify = table["consumer_cancel_notify"] === true;
       this.capabilities.authenticationFailureClose = table["authentication_failure_close"] === true;
@@ -477,6 +483,25 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
     if (this.pending.length === 0) this.socket.end();
     else this.endAfterFlush = true;
     this.onGone(this);
+  }
+
+  /**
+   * After close-ok to the client's connection.close, as rabbit_reader does: whatever else arrives
+   * is read and dropped (a client may have queued channel frames behind its close; ending the
+   * socket now would make its remaining writes fail before it sees close-ok), and the client
+   * closes the socket, or it is ended after CLIENT_CLOSE_TIMEOUT_MS.
+   */
+  private finishAwaitingClientClose(): void {
+    this.releaseAll();
+    this.flush();
+    this.state = "closed";
+    this.onGone(this);
+    // Reading may have been paused for output or ring backpressure that no longer matters.
+    this.readPausedBy.clear();
+    this.socket.resume();
+    setTimeout(() => {
+      if (!this.socketGone) this.socket.end();
+    }, CLIENT_CLOSE_TIMEOUT_MS).unref();
   }
 
   /** Channels released (unacked requeued, consumers cancelled), exclusive queues deleted. */

@@ -3,7 +3,9 @@
 // name unique to the requester's channel, and a reply published to the default exchange with
 // that name as routing key goes straight to the channel — no queue, no shard.
 import { randomBytes } from "node:crypto";
-import { decodeProperties, encodeProperties, PropertyFlag } from "../protocol/properties.ts";
+import { ByteWriter } from "../protocol/byte_writer.ts";
+import { AmqpError, ReplyCode } from "../protocol/errors.ts";
+import { peekReplyTo, PropertyFlag, replyToRange } from "../protocol/properties.ts";
 
 export const REPLY_TO_QUEUE = "amq.rabbitmq.reply-to";
 export const REPLY_TO_PREFIX = "amq.rabbitmq.reply-to.";
@@ -18,12 +20,20 @@ export function asksForDirectReply(raw: Uint8Array, offset: number, length: numb
   if (length < 2) return false;
   const flags = (raw[offset]! << 8) | raw[offset + 1]!;
   if ((flags & PropertyFlag.replyTo) === 0) return false;
-  return decodeProperties(raw, offset, length).replyTo === REPLY_TO_QUEUE;
+  return peekReplyTo(raw, offset, length) === REPLY_TO_QUEUE;
 }
 
-/** The same properties with reply-to replaced by the channel's reply name. */
+/**
+ * The same properties with reply-to replaced by the channel's reply name. Every other byte is
+ * copied as it came: nothing Warren does not read is decoded and encoded again, which could change
+ * it (a field table's integer widths, 64-bit values).
+ */
 export function withReplyTo(raw: Uint8Array, offset: number, length: number, name: string): Uint8Array {
-  const props = decodeProperties(raw, offset, length);
-  props.replyTo = name;
-  return encodeProperties(props);
+  const range = replyToRange(raw, offset, length);
+  if (range === undefined) throw new AmqpError(ReplyCode.internalError, "no reply-to to replace");
+  const w = new ByteWriter(length + name.length);
+  w.writeBytes(raw.subarray(offset, range.start));
+  w.writeShortStr(name);
+  w.writeBytes(raw.subarray(range.end, offset + length));
+  return w.u8.slice(0, w.length);
 }

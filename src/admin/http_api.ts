@@ -95,9 +95,12 @@ async function handle(ctx: AdminContext, request: Request, srv: Server<undefined
 
 /** The route for a method and raw path: 404 when no path matches, 405 when only the method is wrong. */
 function match(method: string, pathname: string): { route: Route; params: Record<string, string> } {
+  // RabbitMQ's router takes "/api/connections/" for "/api/connections" on every path (clients'
+  // test suites list connections that way); one trailing slash is dropped, "//" still names nothing.
+  const path = pathname.length > 1 && pathname.endsWith("/") ? pathname.slice(0, -1) : pathname;
   let segments: string[];
   try {
-    segments = pathname.split("/").slice(1).map(decodeURIComponent);
+    segments = path.split("/").slice(1).map(decodeURIComponent);
   } catch {
     throw notFound(); // malformed percent-encoding names nothing
   }

@@ -1,7 +1,7 @@
 // Definitions in RabbitMQ's JSON shape (rabbitmqctl export_definitions / the management API's
 // /api/definitions): vhosts, users, permissions, exchanges, queues and bindings. The same
 // document is what Warren keeps on disk for its durable definitions.
-import { Decimal, type FieldTable, type FieldValue } from "../protocol/table.ts";
+import { Decimal, Timestamp, type FieldTable, type FieldValue } from "../protocol/table.ts";
 import { isExchangeType } from "../routing/exchange.ts";
 import { PASSWORD_HASHING } from "./users.ts";
 
@@ -48,7 +48,7 @@ export function applyDefinitions(target: DefinitionsTarget, defs: Definitions): 
   }
 }
 
-/** A field table as JSON: bigint → number (or string past 2^53), bytes → string, Date → seconds. */
+/** A field table as JSON: bigint → number (or string past 2^53), bytes → string, timestamp → seconds (the same). */
 export function tableToJson(table: FieldTable): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(table)) out[key] = valueToJson(value);
@@ -58,7 +58,7 @@ export function tableToJson(table: FieldTable): Record<string, unknown> {
 function valueToJson(value: FieldValue): unknown {
   if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   if (value instanceof Uint8Array) return new TextDecoder().decode(value);
-  if (value instanceof Date) return Math.floor(value.getTime() / 1000);
+  if (value instanceof Timestamp) return valueToJson(value.seconds);
   if (value instanceof Decimal) return value.value / 10 ** value.scale;
   if (Array.isArray(value)) return value.map(valueToJson);
   if (value !== null && typeof value === "object") return tableToJson(value);

@@ -1,7 +1,7 @@
 // Queue declare arguments: which ones Warren acts on, their validation (RabbitMQ's 406 texts),
 // and the equivalence check of a redeclare.
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
-import { Decimal, type FieldTable, type FieldValue } from "../protocol/table.ts";
+import { Decimal, Timestamp, type FieldTable, type FieldValue } from "../protocol/table.ts";
 import type { QueueLimits } from "../link/records.ts";
 
 /** Arguments compared on redeclare, as RabbitMQ's rabbit_amqqueue:assert_args_equivalence does. */
@@ -95,7 +95,7 @@ export function fieldTypeName(value: FieldValue): string | undefined {
   if (typeof value === "bigint") return undefined;
   if (value === null) return "void";
   if (value instanceof Uint8Array) return "binary";
-  if (value instanceof Date) return "timestamp";
+  if (value instanceof Timestamp) return "timestamp";
   if (value instanceof Decimal) return "decimal";
   if (Array.isArray(value)) return "array";
   return "table";

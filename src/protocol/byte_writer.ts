@@ -5,6 +5,7 @@ import { AmqpError, ReplyCode } from "./errors.ts";
 import { SHORTSTR_MAX_BYTES } from "./constants.ts";
 
 const TWO_POW_32 = 4294967296;
+const UINT64_MAX = 2n ** 64n - 1n;
 /** A writer never grows past this; a frame is at most a frame-max (u32) anyway. */
 const WRITER_MAX_BYTES = 2 ** 31;
 /** Worst-case UTF-8 bytes per UTF-16 code unit. */
@@ -82,6 +83,14 @@ export class ByteWriter {
   writeU64(value: number): void {
     this.ensure(8);
     this.putU64(value);
+  }
+
+  /** Unsigned 64-bit over its full range, from a bigint (timestamps). */
+  writeU64Big(value: bigint): void {
+    if (value < 0n || value > UINT64_MAX) throw new AmqpError(ReplyCode.internalError, `${value} is outside the unsigned 64-bit range`);
+    this.ensure(8);
+    this.view.setBigUint64(this.length, value);
+    this.length += 8;
   }
 
   writeBytes(bytes: Uint8Array): void {

@@ -26,8 +26,8 @@ export interface BasicProperties {
   replyTo?: string;
   expiration?: string;
   messageId?: string;
-  /** Seconds since the epoch. */
-  timestamp?: number;
+  /** Seconds since the epoch, any unsigned 64-bit value. */
+  timestamp?: bigint;
   type?: string;
   userId?: string;
   appId?: string;
@@ -77,7 +77,7 @@ export function decodeProperties(raw: Uint8Array, offset: number, length: number
   if (flags & PropertyFlag.replyTo) p.replyTo = r.shortStrLossy();
   if (flags & PropertyFlag.expiration) p.expiration = r.shortStrLossy();
   if (flags & PropertyFlag.messageId) p.messageId = r.shortStrLossy();
-  if (flags & PropertyFlag.timestamp) p.timestamp = r.u64();
+  if (flags & PropertyFlag.timestamp) p.timestamp = r.u64Big();
   if (flags & PropertyFlag.type) p.type = r.shortStrLossy();
   if (flags & PropertyFlag.userId) p.userId = r.shortStrLossy();
   if (flags & PropertyFlag.appId) p.appId = r.shortStrLossy();
@@ -137,10 +137,7 @@ export function writeProperties(w: ByteWriter, props: BasicProperties): void {
   }
   if (props.timestamp !== undefined) {
     flags |= PropertyFlag.timestamp;
-    if (!Number.isSafeInteger(props.timestamp) || props.timestamp < 0) {
-      throw new AmqpError(ReplyCode.internalError, `timestamp ${props.timestamp} is not a non-negative integer`);
-    }
-    w.writeU64(props.timestamp);
+    w.writeU64Big(props.timestamp);
   }
   if (props.type !== undefined) {
     flags |= PropertyFlag.type;
@@ -214,4 +211,16 @@ export function peekExpiration(raw: Uint8Array, offset: number, length: number):
 
 export function peekUserId(raw: Uint8Array, offset: number, length: number): string | undefined {
   return seek(start(raw, offset, length), PropertyFlag.userId) ? reader.shortStrLossy() : undefined;
+}
+
+export function peekReplyTo(raw: Uint8Array, offset: number, length: number): string | undefined {
+  return seek(start(raw, offset, length), PropertyFlag.replyTo) ? reader.shortStrLossy() : undefined;
+}
+
+/** Where reply-to sits in raw properties (its length octet to its end), or undefined when absent. */
+export function replyToRange(raw: Uint8Array, offset: number, length: number): { start: number; end: number } | undefined {
+  if (!seek(start(raw, offset, length), PropertyFlag.replyTo)) return undefined;
+  const at = reader.pos;
+  reader.skip(reader.u8(), "shortstr");
+  return { start: at, end: reader.pos };
 }

@@ -105,6 +105,13 @@ export class Reader {
     return high * TWO_POW_32 + low;
   }
 
+  /** Unsigned 64-bit over its full range, exactly (timestamps). */
+  u64Big(): bigint {
+    this.need(8, "longlong");
+    const high = this.u32Unchecked();
+    return (BigInt(high) << 32n) | BigInt(this.u32Unchecked());
+  }
+
   /** Signed 64-bit: a number when it is a safe integer, else a bigint. */
   i64(): number | bigint {
     this.need(8, "longlong");

@@ -3,6 +3,8 @@
 //   t bool, b int8, B uint8, s int16, u uint16, I int32, i uint32, l int64, f float32,
 //   d float64, D decimal, S longstr, A array, T timestamp, F table, V void, x bytes.
 // 'L' is decoded as a signed 64-bit integer too, as RabbitMQ does; it is never written.
+// 64-bit values keep every bit: 'l' beyond 2^53 decodes as a bigint, 'T' as a Timestamp of bigint
+// seconds (a Date would round to milliseconds and stop at year 275760).
 
 import { AmqpError, ReplyCode } from "./errors.ts";
 import { ByteWriter } from "./byte_writer.ts";
@@ -16,13 +18,18 @@ export class Decimal {
   ) {}
 }
 
+/** An AMQP timestamp ('T'): seconds since the epoch, any unsigned 64-bit value. */
+export class Timestamp {
+  constructor(readonly seconds: bigint) {}
+}
+
 export type FieldValue =
   | boolean
   | number
   | bigint
   | string
   | Uint8Array
-  | Date
+  | Timestamp
   | Decimal
   | null
   | FieldValue[]
@@ -40,7 +47,6 @@ const INT32_MAX = 2 ** 31 - 1;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT32_MAX = 2 ** 32 - 1;
-const MS_PER_SECOND = 1000;
 
 const tableReader = new Reader();
 
@@ -125,7 +131,7 @@ function readValue(r: Reader, depth: number): FieldValue {
       return new Decimal(scale, r.u32());
     }
     case 0x54 /* T */:
-      return new Date(r.u64() * MS_PER_SECOND);
+      return new Timestamp(r.u64Big());
     case 0x41 /* A */:
       return readArray(r, depth);
     case 0x56 /* V */:
@@ -237,11 +243,9 @@ function writeObject(w: ByteWriter, value: Exclude<FieldValue, boolean | number 
   } else if (value instanceof Uint8Array) {
     w.writeU8(0x78 /* x */);
     w.writeLongBytes(value);
-  } else if (value instanceof Date) {
-    const ms = value.getTime();
-    if (!(ms >= 0)) throw encodeError(`timestamp ${ms} ms is before 1970 or invalid`);
+  } else if (value instanceof Timestamp) {
     w.writeU8(0x54 /* T */);
-    w.writeU64(Math.floor(ms / MS_PER_SECOND));
+    w.writeU64Big(value.seconds);
   } else if (value instanceof Decimal) {
     const { scale, value: digits } = value;
     if (!Number.isInteger(scale) || scale < 0 || scale > 255 || !Number.isInteger(digits) || digits < 0 || digits > UINT32_MAX) {

@@ -1,5 +1,5 @@
 import type { FieldTable, FieldValue } from "../protocol/table.ts";
-import { Decimal } from "../protocol/table.ts";
+import { Decimal, Timestamp } from "../protocol/table.ts";
 
 export interface BindingDef {
   source: string;
@@ -53,7 +53,7 @@ function encodeValue(v: FieldValue): string {
       return `s${JSON.stringify(v)}`;
   }
   if (v instanceof Uint8Array) return `x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex")};`;
-  if (v instanceof Date) return `T${v.getTime()}`;
+  if (v instanceof Timestamp) return `T${v.seconds}`;
   if (v instanceof Decimal) return `D${v.scale},${v.value}`;
   if (Array.isArray(v)) return `[${v.map(encodeValue).join(",")}]`;
   return encodeTable(v, false);

@@ -1,5 +1,5 @@
 import type { FieldTable, FieldValue } from "../protocol/table.ts";
-import { Decimal } from "../protocol/table.ts";
+import { Decimal, Timestamp } from "../protocol/table.ts";
 
 /**
  * Whether a message header value equals a binding's, as RabbitMQ's headers exchange decides it: the
@@ -27,7 +27,7 @@ export function headerValueEquals(a: FieldValue, b: FieldValue): boolean {
     for (let i = 0; i < a.length; i++) if (!headerValueEquals(a[i]!, b[i]!)) return false;
     return true;
   }
-  if (Array.isArray(b) || typeof b !== "object" || b instanceof Decimal || b instanceof Uint8Array || b instanceof Date) {
+  if (Array.isArray(b) || typeof b !== "object" || b instanceof Decimal || b instanceof Uint8Array || b instanceof Timestamp) {
     return false;
   }
   return tablesEqual(a as FieldTable, b);
@@ -35,7 +35,7 @@ export function headerValueEquals(a: FieldValue, b: FieldValue): boolean {
 
 function numeric(v: FieldValue): number | bigint | undefined {
   if (typeof v === "number" || typeof v === "bigint") return v;
-  if (v instanceof Date) return v.getTime() / 1000; // AMQP timestamps are whole seconds
+  if (v instanceof Timestamp) return v.seconds;
   return undefined;
 }
 

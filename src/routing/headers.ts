@@ -1,7 +1,7 @@
 import { invariant } from "../invariant.ts";
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import type { FieldTable, FieldValue } from "../protocol/table.ts";
-import { Decimal } from "../protocol/table.ts";
+import { Decimal, Timestamp } from "../protocol/table.ts";
 import type { BindingRecord } from "./binding.ts";
 import { headerValueEquals } from "./header_equality.ts";
 import type { RouteSink, Router } from "./router.ts";
@@ -114,7 +114,7 @@ function erlangTypeName(v: FieldValue): string {
   if (typeof v === "number") return Number.isInteger(v) ? "long" : "double";
   if (typeof v === "bigint") return "long";
   if (v instanceof Uint8Array) return "binary";
-  if (v instanceof Date) return "timestamp";
+  if (v instanceof Timestamp) return "timestamp";
   if (v instanceof Decimal) return "decimal";
   if (Array.isArray(v)) return "array";
   return "table";

@@ -1,6 +1,9 @@
 // amqplib against the broker: connection.start's server-properties, refused logins, unknown
 // vhosts and heartbeat negotiation. Usage: node amqplib_connection.mjs AMQP_URL
-import { amqp, check, connectionCloses, describeError, emit, url, within } from "./amqplib_common.mjs";
+import { createRequire } from "node:module";
+import { amqp, check, connectionCloses, describeError, emit, unique, url, within } from "./amqplib_common.mjs";
+
+const callbackApi = createRequire(import.meta.url)("amqplib/callback_api");
 
 const base = new URL(url);
 
@@ -73,6 +76,34 @@ await check("heartbeat-1s", async () => {
   }
   if (!closed) await conn.close();
   return { negotiated, heartbeatsSeen, closedWhileIdle, error: describeError(error), usable };
+});
+
+// amqplib's callback API test "find high watermark": publishes until sendToQueue reports a full
+// buffer, then closes. connection.close goes out on channel 0 ahead of the publishes still queued
+// in the client, so the broker reads channel frames after close-ok: it must ignore them and wait
+// for the client to close the socket, or the client's writes fail and its close callback never runs.
+const BURST_PUBLISHES = 2_046;
+await check("close-after-burst", async () => {
+  const outcome = await within(new Promise((resolve, reject) => {
+    callbackApi.connect(url, (err, conn) => {
+      if (err) return reject(err);
+      const errors = [];
+      conn.on("error", (e) => errors.push(describeError(e)));
+      conn.createChannel((err2, ch) => {
+        if (err2) return reject(err2);
+        const queue = unique("burst");
+        ch.assertQueue(queue, { autoDelete: true }, (err3) => {
+          if (err3) return reject(err3);
+          let fullAt = null;
+          for (let i = 0; i < BURST_PUBLISHES; i++) {
+            if (!ch.sendToQueue(queue, Buffer.from(`m${i}`)) && fullAt === null) fullAt = i;
+          }
+          conn.close((closeErr) => resolve({ closeError: describeError(closeErr), errors, bufferFilled: fullAt !== null }));
+        });
+      });
+    });
+  }), 10_000, "connection.close callback after a burst of publishes");
+  return outcome;
 });
 
 emit("done");
