@@ -23,6 +23,18 @@ export interface BrokerConfig {
   vmMemoryHighWatermark: string;
   /** Free disk space below this size ("50MB") blocks publishers. */
   diskFreeLimit: string;
+  /** AMQP over TLS on this port (0 = none); needs tlsCert and tlsKey. */
+  tlsPort: number;
+  tlsCert: string;
+  tlsKey: string;
+  /** CA bundle that client certificates are verified against. */
+  tlsCa: string;
+  /** "peer": ask clients for a certificate and verify it (then EXTERNAL is offered). */
+  tlsVerify: "none" | "peer";
+  /** With tlsVerify peer: refuse clients without a valid certificate. */
+  tlsFailIfNoPeerCert: boolean;
+  /** A definitions file (RabbitMQ's JSON) imported at every start, before the listeners open. */
+  loadDefinitions: string;
 }
 
 export const defaults: BrokerConfig = {
@@ -44,6 +56,13 @@ export const defaults: BrokerConfig = {
   logLevel: "info",
   vmMemoryHighWatermark: "0.4",
   diskFreeLimit: "50MB",
+  tlsPort: 0,
+  tlsCert: "",
+  tlsKey: "",
+  tlsCa: "",
+  tlsVerify: "none",
+  tlsFailIfNoPeerCert: false,
+  loadDefinitions: "",
 };
 
 const flags: Record<string, keyof BrokerConfig> = {
@@ -63,6 +82,12 @@ const flags: Record<string, keyof BrokerConfig> = {
   "--log-level": "logLevel",
   "--vm-memory-high-watermark": "vmMemoryHighWatermark",
   "--disk-free-limit": "diskFreeLimit",
+  "--tls-port": "tlsPort",
+  "--tls-cert": "tlsCert",
+  "--tls-key": "tlsKey",
+  "--tls-ca": "tlsCa",
+  "--tls-verify": "tlsVerify",
+  "--load-definitions": "loadDefinitions",
 };
 
 export const usage = `usage: bun run server [options]
@@ -83,6 +108,13 @@ export const usage = `usage: bun run server [options]
   --vm-memory-high-watermark W  block publishers while resident memory is above W: a fraction
                         of the machine's memory or a size such as 2GiB (default 0.4)
   --disk-free-limit S   block publishers while the data dir's free space is below S (default 50MB)
+  --tls-port N          AMQP over TLS on this port too (default off; 5671 by convention)
+  --tls-cert FILE       the server's certificate chain (PEM)
+  --tls-key FILE        its private key (PEM)
+  --tls-ca FILE         CA certificates that client certificates are verified against (PEM)
+  --tls-verify none|peer  ask clients for a certificate and verify it (default none)
+  --tls-fail-if-no-peer-cert  with --tls-verify peer, refuse clients without a valid certificate
+  --load-definitions FILE  import this definitions file (RabbitMQ's JSON) at every start
   --config FILE         JSON file with any of the keys above (camelCase names as in BrokerConfig)`;
 
 export function parseArgs(argv: readonly string[]): BrokerConfig {
@@ -106,6 +138,10 @@ export function parseArgs(argv: readonly string[]): BrokerConfig {
       config.skipDamaged = true;
       continue;
     }
+    if (arg === "--tls-fail-if-no-peer-cert") {
+      config.tlsFailIfNoPeerCert = true;
+      continue;
+    }
     const [name, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
     const value = inline ?? argv[++i];
     if (value === undefined) throw new Error(`${name} needs a value\n${usage}`);
@@ -126,6 +162,8 @@ export function parseArgs(argv: readonly string[]): BrokerConfig {
   if (config.frameMax_bytes < 4096) throw new Error("--frame-max must be at least 4096");
   if (config.channelMax < 1 || config.channelMax > 65535) throw new Error("--channel-max must be 1..65535");
   parseWatermark(config.vmMemoryHighWatermark);
+  if (config.tlsVerify !== "none" && config.tlsVerify !== "peer") throw new Error("--tls-verify must be none or peer");
+  if (config.tlsPort !== 0 && (config.tlsCert === "" || config.tlsKey === "")) throw new Error("--tls-port needs --tls-cert and --tls-key");
   if (parseSize(config.diskFreeLimit) === null) throw new Error(`--disk-free-limit must be a size such as 50MB or 1GiB, got '${config.diskFreeLimit}'`);
   config.dataDir = resolve(config.dataDir);
   return config;

@@ -8,6 +8,9 @@ import { startManagement, type ManagementServer } from "./admin/http_api.ts";
 import { Broker } from "./broker/broker.ts";
 import { parseSize, parseWatermark } from "./broker/resource_alarms.ts";
 import { parseArgs } from "./config.ts";
+import { loadTlsSettings, type TlsSettings } from "./acceptor/tls_settings.ts";
+import { readFileSync } from "node:fs";
+import type { Definitions } from "./broker/definitions.ts";
 import { log } from "./log.ts";
 
 async function main(): Promise<void> {
@@ -19,6 +22,15 @@ async function main(): Promise<void> {
     process.exit(64);
   }
   log.setLevel(config.logLevel);
+  let tls: TlsSettings | null = null;
+  let definitions: Definitions | null = null;
+  try {
+    if (config.tlsPort !== 0) tls = loadTlsSettings(config);
+    if (config.loadDefinitions !== "") definitions = readDefinitions(config.loadDefinitions);
+  } catch (error) {
+    log.error(`cannot start: ${(error as Error).message}`);
+    process.exit(1);
+  }
   mkdirSync(config.dataDir, { recursive: true });
   const broker = new Broker();
   try {
@@ -35,15 +47,35 @@ async function main(): Promise<void> {
     log.error(`cannot start: ${(error as Error).message}`);
     process.exit(1);
   }
+  if (definitions !== null) {
+    try {
+      broker.importDefinitions(definitions);
+    } catch (error) {
+      log.error(`cannot start: --load-definitions ${config.loadDefinitions}: ${(error as Error).message}`);
+      process.exit(1);
+    }
+    log.info(`imported definitions from ${config.loadDefinitions}`);
+  }
   broker.startAlarms({ memory: parseWatermark(config.vmMemoryHighWatermark), diskFreeLimit_bytes: parseSize(config.diskFreeLimit)! }, config.dataDir);
   const server = new AmqpServer(broker, {
     frameMax_bytes: config.frameMax_bytes,
     channelMax: config.channelMax,
     heartbeat_s: config.heartbeat_s,
   });
-  const port = server.listen(config.host, config.port);
   const admin = new AdminContext(broker, server);
-  admin.listeners.push({ protocol: "amqp", host: config.host, port });
+  let port: number;
+  try {
+    port = server.listen(config.host, config.port);
+    admin.listeners.push({ protocol: "amqp", host: config.host, port });
+    if (tls !== null) {
+      const tlsPort = server.listen(config.host, config.tlsPort, tls);
+      admin.listeners.push({ protocol: "amqp/ssl", host: config.host, port: tlsPort });
+      log.info(`AMQP over TLS listening on ${config.host}:${tlsPort}${tls.verifyPeer ? ", verifying client certificates" : ""}`);
+    }
+  } catch (error) {
+    log.error(`cannot listen: ${(error as Error).message}`);
+    process.exit(1);
+  }
   let management: ManagementServer | null = null;
   if (config.mgmtPort !== 0) {
     try {
@@ -73,6 +105,23 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+/** RabbitMQ's definitions JSON; a file that cannot be read or parsed stops the start. */
+function readDefinitions(file: string): Definitions {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new Error(`--load-definitions ${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not a JSON object");
+    return parsed as Definitions;
+  } catch (error) {
+    throw new Error(`--load-definitions ${file}: not a definitions file (${(error as Error).message})`);
+  }
 }
 
 await main();

@@ -78,6 +78,10 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
   user = "";
   private vhostRecord: Vhost | null = null;
   clientProperties: FieldTable = {};
+  /** Accepted on the TLS listener. */
+  tls = false;
+  /** The subject CN of the verified client certificate: offered EXTERNAL logs in as this user. */
+  certificateUser: string | null = null;
 
   constructor(
     readonly broker: Broker,
@@ -258,6 +262,9 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
     let same = header.length === PROTOCOL_HEADER.length;
     for (let i = 0; same && i < header.length; i++) same = header[i] === PROTOCOL_HEADER[i];
     if (!same) {
+      // A TLS ClientHello starts with a handshake record (0x16) of version 3.x.
+      const tlsHello = header[0] === 0x16 && header[1] === 0x03;
+      log.warn(`closing ${this.peer}: not an AMQP 0-9-1 protocol header${tlsHello && !this.tls ? " (a TLS client on the plain-text port; use the TLS port)" : ""}`);
       // The spec: answer with the protocol header we support, then close.
       this.socket.write(PROTOCOL_HEADER);
       this.state = "closed";
@@ -270,7 +277,7 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
       versionMajor: 0,
       versionMinor: 9,
       serverProperties: serverProperties(),
-      mechanisms: "PLAIN AMQPLAIN",
+      mechanisms: this.certificateUser === null ? "PLAIN AMQPLAIN" : "PLAIN AMQPLAIN EXTERNAL",
       locales: "en_US",
     });
   }
@@ -394,10 +401,14 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
       this.capabilities.authenticationFailureClose = table["authentication_failure_close"] === true;
       this.capabilities.connectionBlocked = table["connection.blocked"] === true;
     }
-    const credentials = parseCredentials(m.mechanism, m.response);
-    const user = credentials === null ? null : this.authenticate(credentials.user, credentials.password, this.peer);
+    const external = m.mechanism === "EXTERNAL";
+    const credentials = external ? null : parseCredentials(m.mechanism, m.response);
+    const user = external
+      ? this.certificateUser === null ? null : this.broker.authenticateExternal(this.certificateUser, this.peer)
+      : credentials === null ? null : this.authenticate(credentials.user, credentials.password, this.peer);
     if (user === null) {
-      log.warn(`login refused for ${this.peer} (${m.mechanism}${credentials === null ? "" : ` user '${credentials.user}'`})`);
+      const who = credentials?.user ?? (external ? this.certificateUser : null);
+      log.warn(`login refused for ${this.peer} (${m.mechanism}${who === null ? (external ? ": no verified client certificate" : "") : ` user '${who}'`})`);
       const error = new AmqpError(ReplyCode.accessRefused, `Login was refused using authentication mechanism ${m.mechanism}. For details see the broker logfile.`);
       if (this.capabilities.authenticationFailureClose) {
         this.closeWith(error);

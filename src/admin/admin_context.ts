@@ -9,7 +9,7 @@ import { CounterRates } from "./counter_rates.ts";
 export const RABBITMQ_COMPAT_VERSION = "3.10.8";
 
 export interface Listener {
-  readonly protocol: "amqp" | "http";
+  readonly protocol: "amqp" | "amqp/ssl" | "http";
   readonly host: string;
   readonly port: number;
 }

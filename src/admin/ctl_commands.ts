@@ -225,7 +225,7 @@ const gb = (bytes: number): string => (bytes / 1e9).toFixed(4);
 
 /** rabbitmqctl status's sections, with what Warren has of them. */
 function statusText(f: StatusFacts): string {
-  const purpose = (protocol: string) => (protocol === "amqp" ? "AMQP 0-9-1" : "HTTP API");
+  const purpose = (protocol: string) => (protocol === "amqp" ? "AMQP 0-9-1" : protocol === "amqp/ssl" ? "AMQP 0-9-1 over TLS" : "HTTP API");
   return [
     "Runtime",
     "",

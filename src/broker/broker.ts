@@ -205,6 +205,13 @@ export class Broker implements ShardEvents {
     return user;
   }
 
+  /** EXTERNAL: the certificate's user must exist; guest still only from loopback. */
+  authenticateExternal(user: string, peer: string): string | null {
+    if (this.users.get(user) === undefined) return null;
+    if (user === "guest" && !isLoopback(peer)) return null;
+    return user;
+  }
+
   canAccessVhost(user: string, vhost: string): boolean {
     return this.users.permission(user, vhost) !== undefined;
   }
