@@ -48,7 +48,7 @@ function queueJson(ctx: AdminContext, q: QueueRecord, stats: Map<number, QueueSt
     arguments: tableToJson(q.args),
     node: ctx.node,
     state: "running",
-    type: "classic",
+    type: q.type,
     policy: null,
     consumers: q.consumers.size,
     exclusive_consumer_tag: q.exclusiveConsumer?.tag ?? null,

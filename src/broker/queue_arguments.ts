@@ -4,12 +4,6 @@ import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import { Decimal, Timestamp, type FieldTable, type FieldValue } from "../protocol/table.ts";
 import type { QueueLimits } from "../link/records.ts";
 
-/** Arguments compared on redeclare, as RabbitMQ's rabbit_amqqueue:assert_args_equivalence does. */
-const EQUIVALENCE_KEYS = [
-  "x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-max-length",
-  "x-max-length-bytes", "x-max-priority", "x-overflow", "x-queue-mode", "x-queue-type", "x-single-active-consumer",
-];
-
 /** Where an invalid argument is reported: "queue 'q' in vhost '/'" and the declaring method. */
 export interface ArgumentSite {
   what: string;
@@ -42,6 +36,11 @@ function nonNegative(key: string, value: FieldValue, site: ArgumentSite): number
   return n;
 }
 
+/** check_initial_cluster_size_arg: a non-negative integer other than 0. */
+function positive(key: string, value: FieldValue, site: ArgumentSite): void {
+  if (nonNegative(key, value, site) === 0) throw invalidArg(key, site, "{value_zero,0}");
+}
+
 /** rabbit_misc:check_expiry: a TTL in ms, 0 to 2^32-1. */
 function expiry(key: string, value: FieldValue, site: ArgumentSite): number {
   const n = nonNegative(key, value, site);
@@ -61,68 +60,123 @@ function oneOf(allowed: string[], error: (v: string) => string) {
   };
 }
 
-interface QueueArgument {
-  /** Throws RabbitMQ's 406 for an invalid value. */
-  validate(key: string, value: FieldValue, site: ArgumentSite, args: FieldTable): void;
-  /**
-   * Whether Warren acts on the argument. One it does not is refused (406, "not_implemented")
-   * rather than stored and ignored: a client relying on it must not believe it works.
-   */
-  implemented: boolean;
+/** RabbitMQ's queue types; Warren serves classic and quorum from its one queue implementation. */
+export type QueueType = "classic" | "quorum" | "stream";
+
+const TYPE_MODULE: Record<QueueType, string> = { classic: "rabbit_classic_queue", quorum: "rabbit_quorum_queue", stream: "rabbit_stream_queue" };
+
+/** A declare's x-queue-type (checkQueueDeclare accepted it); absent is classic. */
+export function queueType(args: FieldTable): QueueType {
+  const type = args["x-queue-type"];
+  return type === "quorum" || type === "stream" ? type : "classic";
 }
 
+type Validator = (key: string, value: FieldValue, site: ArgumentSite, args: FieldTable) => void;
+
+interface QueueArgument {
+  /** RabbitMQ's check (rabbit_amqqueue:declare_args/0); throws its 406 for an invalid value. */
+  validate: Validator;
+  /** The queue types that take the argument (each rabbit_*_queue:capabilities() queue_arguments). */
+  types: readonly QueueType[];
+  /**
+   * Whether Warren acts on this value. A value it does not act on is refused (406, naming the
+   * argument) rather than stored and ignored: a client relying on it must not believe it works.
+   */
+  supported: (value: FieldValue) => boolean;
+}
+
+const always = (): boolean => true;
+const never = (): boolean => false;
+const noCheck: Validator = () => {};
+const ALL: readonly QueueType[] = ["classic", "quorum", "stream"];
+const CLASSIC_QUORUM: readonly QueueType[] = ["classic", "quorum"];
+
 /**
- * The queue arguments RabbitMQ 3.x validates (rabbit_amqqueue:declare_args/0 and the quorum
- * queue's), each with RabbitMQ's check. Keys outside the table are stored and ignored, as RabbitMQ
- * does with arguments it does not know.
+ * Every queue argument RabbitMQ 3.10-3.13 knows, in the order RabbitMQ validates them (the first
+ * invalid one in this order is the one reported, whatever order the client sent them in). Keys
+ * outside the table are stored and ignored, as RabbitMQ does with arguments it does not know.
  */
 export const QUEUE_ARGUMENTS: Record<string, QueueArgument> = {
-  "x-max-length": { validate: nonNegative, implemented: true },
-  "x-max-length-bytes": { validate: nonNegative, implemented: true },
-  "x-message-ttl": { validate: expiry, implemented: true },
-  // Without dead-lettering, reject-publish-dlx behaves exactly as reject-publish.
-  "x-overflow": { validate: oneOf(["drop-head", "reject-publish", "reject-publish-dlx"], () => "invalid_overflow"), implemented: true },
-  // A storage hint: Warren's queues keep their messages in compact columns either way.
-  "x-queue-mode": { validate: oneOf(["default", "lazy"], (v) => `"unsupported queue mode '${v}'"`), implemented: true },
-  // Checked by checkQueueType (the values Warren serves); the validator here only checks the type.
-  "x-queue-type": { validate: longstr, implemented: true },
   "x-expires": {
     validate: (key, value, site) => {
       if (integerValue(key, value, site) === 0) throw invalidArg(key, site, "{value_zero,0}");
       expiry(key, value, site);
     },
-    implemented: false,
+    types: CLASSIC_QUORUM,
+    supported: never,
   },
+  "x-message-ttl": { validate: expiry, types: CLASSIC_QUORUM, supported: always },
   "x-dead-letter-exchange": {
     validate: (key, value, site) => {
+      // rabbit_channel's check before the declare, hence its own text.
       if (typeof value !== "string") {
         throw new AmqpError(ReplyCode.preconditionFailed, `invalid type '${fieldTypeName(value) ?? "long"}' for arg '${key}' in ${site.what}`, site.classId, site.methodId);
       }
     },
-    implemented: false,
+    types: CLASSIC_QUORUM,
+    supported: always,
   },
   "x-dead-letter-routing-key": {
     validate: (key, value, site, args) => {
       longstr(key, value, site);
       if (args["x-dead-letter-exchange"] === undefined) throw invalidArg(key, site, "routing_key_but_no_dlx_defined");
     },
-    implemented: false,
+    types: CLASSIC_QUORUM,
+    supported: always,
   },
+  "x-dead-letter-strategy": {
+    validate: oneOf(["at-most-once", "at-least-once"], () => "invalid_dlx_strategy"),
+    types: ["quorum"],
+    // at-most-once is what dead-lettering does; at-least-once needs publisher confirms inside the broker.
+    supported: (value) => value === "at-most-once",
+  },
+  "x-max-length": { validate: nonNegative, types: CLASSIC_QUORUM, supported: always },
+  "x-max-length-bytes": { validate: nonNegative, types: ALL, supported: always },
+  "x-max-in-memory-length": { validate: nonNegative, types: ["quorum"], supported: never },
+  "x-max-in-memory-bytes": { validate: nonNegative, types: ["quorum"], supported: never },
   "x-max-priority": {
     validate: (key, value, site) => {
       const n = nonNegative(key, value, site);
       if (n > MAX_PRIORITY) throw invalidArg(key, site, `{max_value_exceeded,${n}}`);
     },
-    implemented: false,
+    types: ["classic"],
+    supported: never,
+  },
+  // reject-publish-dlx is reject-publish that also dead-letters the refused message.
+  "x-overflow": { validate: oneOf(["drop-head", "reject-publish", "reject-publish-dlx"], () => "invalid_overflow"), types: CLASSIC_QUORUM, supported: always },
+  "x-queue-mode": {
+    validate: oneOf(["default", "lazy"], (v) => `"unsupported queue mode '${v}'"`),
+    types: ["classic"],
+    // lazy promises that messages wait on disk, not in memory; Warren keeps them in memory.
+    supported: (value) => value === "default",
+  },
+  "x-queue-version": {
+    validate: (key, value, site) => {
+      const n = nonNegative(key, value, site);
+      if (n !== 1 && n !== 2) throw invalidArg(key, site, `"unsupported queue version '${n}'"`);
+    },
+    types: ["classic"],
+    // A storage format choice with no behaviour of its own.
+    supported: always,
   },
   "x-single-active-consumer": {
     validate: (key, value, site) => {
       if (typeof value !== "boolean") throw invalidArg(key, site, `{unacceptable_type,${fieldTypeName(value) ?? "long"}}`);
     },
-    implemented: false,
+    types: CLASSIC_QUORUM,
+    supported: (value) => value === false,
   },
-  "x-delivery-limit": { validate: nonNegative, implemented: false },
-  "x-consumer-timeout": { validate: nonNegative, implemented: false },
+  // Checked first, by checkQueueDeclare.
+  "x-queue-type": { validate: noCheck, types: ALL, supported: always },
+  // Replica placement: a single node has one place for everything.
+  "x-quorum-initial-group-size": { validate: positive, types: ["quorum"], supported: always },
+  "x-max-age": { validate: longstr, types: ["stream"], supported: always },
+  "x-stream-max-segment-size-bytes": { validate: nonNegative, types: ["stream"], supported: always },
+  "x-initial-cluster-size": { validate: positive, types: ["stream"], supported: always },
+  "x-queue-leader-locator": { validate: longstr, types: ["quorum", "stream"], supported: always },
+  // Known to the queue types without a check of their own.
+  "x-queue-master-locator": { validate: noCheck, types: ["classic"], supported: always },
+  "x-delivery-limit": { validate: noCheck, types: ["quorum"], supported: never },
 };
 
 /** A queue.declare's properties, as the argument checks see them. */
@@ -134,41 +188,43 @@ export interface DeclaredQueue {
 }
 
 /**
- * Every check a new queue's declaration goes through, in RabbitMQ's order: each argument's
- * validator (rabbit_amqqueue:check_arguments), then the queue type's own rules
- * (rabbit_quorum_queue / rabbit_stream_queue declare checks), then Warren's refusal of arguments
- * whose behaviour it does not implement.
+ * Every check a new queue's declaration goes through, in RabbitMQ's order
+ * (rabbit_amqqueue:check_declare_arguments, then the queue type's declare): x-queue-type; each
+ * argument the type takes, in the table's order; arguments that belong to other types; the
+ * type's rules on the queue's properties; then Warren's refusal of what it does not implement.
  */
 export function checkQueueDeclare(q: DeclaredQueue, site: ArgumentSite): QueueLimits {
-  for (const [key, value] of Object.entries(q.arguments)) QUEUE_ARGUMENTS[key]?.validate(key, value, site, q.arguments);
-  checkQueueType(q, site);
-  for (const key of Object.keys(q.arguments)) {
-    if (QUEUE_ARGUMENTS[key]?.implemented === false) throw invalidArg(key, site, "not_implemented");
+  const args = q.arguments;
+  const rawType = args["x-queue-type"];
+  if (rawType !== undefined) {
+    const name = longstr("x-queue-type", rawType, site);
+    if (!(name in TYPE_MODULE)) throw invalidArg("x-queue-type", site, `"unsupported queue type '${name}'"`);
   }
-  return queueLimits(q.arguments);
+  const type = queueType(args);
+  for (const [key, argument] of Object.entries(QUEUE_ARGUMENTS)) {
+    const value = args[key];
+    if (value !== undefined && argument.types.includes(type)) argument.validate(key, value, site, args);
+  }
+  for (const key of Object.keys(args)) {
+    if (QUEUE_ARGUMENTS[key]?.types.includes(type) === false) {
+      throw new AmqpError(ReplyCode.preconditionFailed, `invalid arg '${key}' for ${site.what} of queue type ${TYPE_MODULE[type]}`, site.classId, site.methodId);
+    }
+  }
+  if (type !== "classic") {
+    // rabbit_queue_type_util's checks, in the order quorum and stream queues run them.
+    if (q.autoDelete) throw invalidProperty("auto-delete", site);
+    if (q.exclusive) throw invalidProperty("exclusive-owner", site);
+    if (!q.durable) throw invalidProperty("non-durable", site);
+  }
+  if (type === "stream") throw invalidArg("x-queue-type", site, "Warren does not support stream queues yet");
+  for (const [key, value] of Object.entries(args)) {
+    if (QUEUE_ARGUMENTS[key]?.supported(value) === false) throw invalidArg(key, site, `Warren does not support ${key} ${describe(value)} yet`);
+  }
+  return queueLimits(args);
 }
 
 function invalidProperty(property: string, site: ArgumentSite): AmqpError {
   return new AmqpError(ReplyCode.preconditionFailed, `invalid property '${property}' for ${site.what}`, site.classId, site.methodId);
-}
-
-/**
- * x-queue-type: classic (the default) and quorum are served by Warren's one queue
- * implementation, quorum with RabbitMQ's restrictions (durable, not exclusive, not auto-delete,
- * no priorities); streams do not exist in Warren, so "stream" is refused as RabbitMQ refuses a
- * type it does not have.
- */
-function checkQueueType(q: DeclaredQueue, site: ArgumentSite): void {
-  const type = q.arguments["x-queue-type"] ?? "classic";
-  if (type === "classic") return;
-  if (type !== "quorum" && type !== "stream") throw invalidArg("x-queue-type", site, `"unsupported queue type '${String(type)}'"`);
-  if (!q.durable) throw invalidProperty("non-durable", site);
-  if (q.exclusive) throw invalidProperty("exclusive-owner", site);
-  if (q.autoDelete) throw invalidProperty("auto-delete", site);
-  if (type === "stream") throw invalidArg("x-queue-type", site, `"unsupported queue type 'stream'"`);
-  if (q.arguments["x-max-priority"] !== undefined) {
-    throw new AmqpError(ReplyCode.preconditionFailed, `invalid arg 'x-max-priority' for ${site.what} of queue type rabbit_quorum_queue`, site.classId, site.methodId);
-  }
 }
 
 /** The limits the shard enforces, from arguments checkQueueDeclare accepted. */
@@ -186,9 +242,14 @@ export function queueLimits(args: FieldTable, site: ArgumentSite = NO_SITE): Que
   return limits;
 }
 
-/** Throws 406 when a redeclare's arguments differ from the queue's (only the keys RabbitMQ checks). */
+/**
+ * Throws 406 when a redeclare's arguments differ from the queue's: the keys its queue type takes,
+ * as rabbit_amqqueue:assert_args_equivalence compares them.
+ */
 export function assertArgumentsEquivalent(current: FieldTable, received: FieldTable, what: string, classId: number, methodId: number): void {
-  for (const key of EQUIVALENCE_KEYS) {
+  const type = queueType(current);
+  for (const [key, argument] of Object.entries(QUEUE_ARGUMENTS)) {
+    if (!argument.types.includes(type)) continue;
     // An absent x-queue-type is classic: a redeclare may name it or leave it out, either way.
     const a = key === "x-queue-type" ? (current[key] ?? "classic") : current[key];
     const b = key === "x-queue-type" ? (received[key] ?? "classic") : received[key];
