@@ -55,6 +55,8 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   private tx: { publishes: TxPublish[]; acks: { action: number; settled: SettledDelivery[] }[] } | null = null;
   /** basic.qos global=false: the prefetch new consumers get. */
   private consumerPrefetch = 0;
+  /** basic.qos global=true: quorum queues refuse consumers while it is set, as RabbitMQ's. */
+  private globalPrefetch = 0;
   private lastQueue = "";
   private readonly queueNames: string[] = [];
   private readonly targets = new Map<number, number[]>();
@@ -253,7 +255,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
 
   private queueDelete(m: MethodOf<"queue.delete">): void {
     const name = m.queue || this.lastQueueOr404(50, 40);
-    const queue = topology.queueForDelete(this.host, name, m.ifUnused);
+    const queue = topology.queueForDelete(this.host, name, m.ifUnused, m.ifEmpty);
     if (queue === undefined) {
       if (!m.nowait) this.host.send(this.number, { name: "queue.delete-ok", messageCount: 0 });
       return;
@@ -278,6 +280,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   private basicQos(m: MethodOf<"basic.qos">): void {
     if (m.prefetchSize !== 0) throw new AmqpError(ReplyCode.notImplemented, `prefetch_size!=0 (${m.prefetchSize})`, 60, 10);
     if (m.global) {
+      this.globalPrefetch = m.prefetchCount;
       this.broker.credits.setLimit(this.creditSlot, m.prefetchCount);
       this.broker.kick(this.creditSlot);
     } else {
@@ -294,6 +297,9 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     if (this.consumers.has(tag)) throw new AmqpError(ReplyCode.notAllowed, `attempt to reuse consumer tag '${tag}'`, 60, 20);
     // RabbitMQ checks the consumer arguments before the queue's exclusive use.
     const priority = consumerPriority(m.arguments, queue.name, queue.vhost);
+    if (queue.type === "quorum" && this.globalPrefetch !== 0) {
+      throw new AmqpError(ReplyCode.notImplemented, `queue '${queue.name}' in vhost '${queue.vhost}' does not support global qos`, 60, 20);
+    }
     if (queue.exclusiveConsumer !== undefined || (m.exclusive && queue.consumers.size > 0)) {
       throw new AmqpError(ReplyCode.accessRefused, `queue '${queue.name}' in vhost '${queue.vhost}' in exclusive use`, 60, 20);
     }

@@ -58,8 +58,8 @@ export function declareQueue(host: ChannelHost, m: MethodOf<"queue.declare">): {
 }
 
 /** The queue to delete, or undefined when it does not exist (delete-ok with 0, as RabbitMQ 3.x). */
-export function queueForDelete(host: ChannelHost, name: string, ifUnused: boolean): QueueRecord | undefined {
-  return queues.queueForDelete(actor(host), name, ifUnused, { classId: 50, methodId: 40 });
+export function queueForDelete(host: ChannelHost, name: string, ifUnused: boolean, ifEmpty: boolean): QueueRecord | undefined {
+  return queues.queueForDelete(actor(host), name, ifUnused, ifEmpty, { classId: 50, methodId: 40 });
 }
 
 /** The binding a queue.bind / queue.unbind names, with RabbitMQ's empty-name shortcuts applied. */

@@ -93,9 +93,9 @@ async function declareQueue(req: ApiRequest): Promise<ApiResponse> {
 
 async function deleteQueue(req: ApiRequest): Promise<ApiResponse> {
   const vhost = existingVhost(req);
-  const queue = queueForDelete(apiActor(req, vhost), param(req, "name"), req.query.get("if-unused") === "true", NO_METHOD);
-  if (queue === undefined) throw notFound();
   const ifEmpty = req.query.get("if-empty") === "true";
+  const queue = queueForDelete(apiActor(req, vhost), param(req, "name"), req.query.get("if-unused") === "true", ifEmpty, NO_METHOD);
+  if (queue === undefined) throw notFound();
   const messages = await new Promise<number | null>((resolve) => req.ctx.broker.deleteQueue(queue, ifEmpty, resolve));
   if (messages === null) throw badRequest(`${resourceName("queue", queue.name, queue.vhost)} not empty`);
   return noContent;

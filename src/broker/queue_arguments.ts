@@ -177,6 +177,8 @@ export const QUEUE_ARGUMENTS: Record<string, QueueArgument> = {
   // Known to the queue types without a check of their own.
   "x-queue-master-locator": { validate: noCheck, types: ["classic"], supported: always },
   "x-delivery-limit": { validate: noCheck, types: ["quorum"], supported: never },
+  // Read at consume time by RabbitMQ 3.12+, not among its declare arguments.
+  "x-consumer-timeout": { validate: noCheck, types: ALL, supported: never },
 };
 
 /** A queue.declare's properties, as the argument checks see them. */
@@ -250,10 +252,11 @@ export function assertArgumentsEquivalent(current: FieldTable, received: FieldTa
   const type = queueType(current);
   for (const [key, argument] of Object.entries(QUEUE_ARGUMENTS)) {
     if (!argument.types.includes(type)) continue;
-    // An absent x-queue-type is classic: a redeclare may name it or leave it out, either way.
-    const a = key === "x-queue-type" ? (current[key] ?? "classic") : current[key];
-    const b = key === "x-queue-type" ? (received[key] ?? "classic") : received[key];
+    const a = current[key];
+    const b = received[key];
     if (a === undefined && b === undefined) continue;
+    // An absent x-queue-type is classic: a redeclare may name it or leave it out, either way.
+    if (key === "x-queue-type" && (a ?? "classic") === "classic" && (b ?? "classic") === "classic") continue;
     if (a !== undefined && b !== undefined && sameValue(a, b)) continue;
     throw inequivalentArgument(key, what, a, b, classId, methodId);
   }

@@ -56,10 +56,14 @@ export function declareQueue(actor: Actor, spec: QueueSpec, site: Site): { queue
 }
 
 /** The queue to delete, or undefined when it does not exist (delete-ok with 0, as RabbitMQ 3.x). */
-export function queueForDelete(actor: Actor, name: string, ifUnused: boolean, site: Site): QueueRecord | undefined {
+export function queueForDelete(actor: Actor, name: string, ifUnused: boolean, ifEmpty: boolean, site: Site): QueueRecord | undefined {
   checkPermission(actor, "configure", "queue", name, site);
   if (!actor.vhost.queues.has(name)) return undefined;
   const queue = usableQueue(actor, name, site);
+  if (queue.type === "quorum" && (ifUnused || ifEmpty)) {
+    const flag = ifUnused ? "if-unused" : "if-empty";
+    throw new AmqpError(ReplyCode.notImplemented, `cannot delete ${resourceName("queue", name, actor.vhost.name)}. queue.delete operations with ${flag} flag set are not supported by quorum queues`, site.classId, site.methodId);
+  }
   if (ifUnused && queue.consumers.size > 0) {
     throw new AmqpError(ReplyCode.preconditionFailed, `${resourceName("queue", name, actor.vhost.name)} in use`, site.classId, site.methodId);
   }
