@@ -171,6 +171,35 @@ describe("argument validation", () => {
     await ch.queueDelete(q);
   });
 
+  test("x-message-ttl 0 and expiration \"0\" still reach a consumer that is waiting", async () => {
+    const conn = await connect();
+    const ch = await conn.channel();
+    const q = uniq("ttl-zero-consumer");
+    await ch.queueDeclare(q, { durable: false, autoDelete: false, exclusive: false }, { "x-message-ttl": 0 });
+    const got: string[] = [];
+    let arrived = (): void => {};
+    const both = new Promise<void>((resolve) => (arrived = resolve));
+    const consumer = await ch.basicConsume(q, { noAck: true }, (msg) => {
+      got.push(msg.bodyToString() ?? "");
+      if (got.length === 2) arrived();
+    });
+    const pub = await conn.channel();
+    await pub.confirmSelect();
+    await pub.basicPublish("", q, "queue-ttl");
+    await pub.basicPublish("", q, "message-ttl", { expiration: "0" });
+    await both;
+    expect(got).toEqual(["queue-ttl", "message-ttl"]);
+    await consumer.cancel();
+    // Without a consumer, expiration "0" alone drops the message (the queue has no TTL of its own).
+    const plain = uniq("expiration-zero");
+    await ch.queueDeclare(plain, { durable: false, autoDelete: false, exclusive: false });
+    await pub.basicPublish("", plain, "nobody-waiting", { expiration: "0" });
+    await pub.basicPublish("", plain, "kept");
+    expect((await ch.basicGet(plain, { noAck: true }))?.bodyToString()).toBe("kept");
+    await ch.queueDelete(q);
+    await ch.queueDelete(plain);
+  });
+
   test("an inequivalent x-message-ttl on redeclare is 406 and keeps the queue", async () => {
     const conn = await connect();
     const ch = await conn.channel();
