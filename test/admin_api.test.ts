@@ -223,6 +223,20 @@ describe("queues, exchanges, bindings", () => {
     await w.api("DELETE", `/api/exchanges/%2F/${q}-x`);
   });
 
+  test("a queue's type shows in /api/queues; a quorum queue's checks apply to API declares too", async () => {
+    const q = uniq("typed");
+    expect((await w.api("PUT", `/api/queues/%2F/${q}`, { body: { durable: true, arguments: { "x-queue-type": "quorum" } } })).status).toBe(201);
+    expect((await w.api("PUT", `/api/queues/%2F/${q}-classic`, { body: { durable: true } })).status).toBe(201);
+    expect((await w.api("GET", `/api/queues/%2F/${q}`)).json).toMatchObject({ name: q, type: "quorum", arguments: { "x-queue-type": "quorum" } });
+    expect((await w.api("GET", `/api/queues/%2F/${q}-classic`)).json).toMatchObject({ name: `${q}-classic`, type: "classic" });
+    expect((await w.api("PUT", `/api/queues/%2F/${q}-ad`, { body: { durable: true, auto_delete: true, arguments: { "x-queue-type": "quorum" } } })).json).toEqual({
+      error: "bad_request",
+      reason: `invalid property 'auto-delete' for queue '${q}-ad' in vhost '/'`,
+    });
+    expect((await w.api("DELETE", `/api/queues/%2F/${q}`)).status).toBe(204);
+    expect((await w.api("DELETE", `/api/queues/%2F/${q}-classic`)).status).toBe(204);
+  });
+
   test("delete with if-empty refuses a queue with messages", async () => {
     const q = uniq("ifempty");
     await w.api("PUT", `/api/queues/%2F/${q}`, { body: {} });

@@ -22,6 +22,7 @@ import { DeliveryTags, type SettledDelivery } from "./delivery_tags.ts";
 import { PublishAssembler } from "./publish_assembler.ts";
 import { checkPublishProperties } from "./publish_checks.ts";
 import { asksForDirectReply, REPLY_TO_PREFIX, REPLY_TO_QUEUE, replyToName, withReplyTo } from "./direct_reply_to.ts";
+import { hasHeaders, senderSelected, withoutBcc, type SenderSelected } from "./sender_selected.ts";
 import * as topology from "./topology.ts";
 
 /** Frames held while the channel waits for a shard; past this the socket stops being read. */
@@ -54,6 +55,8 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   private tx: { publishes: TxPublish[]; acks: { action: number; settled: SettledDelivery[] }[] } | null = null;
   /** basic.qos global=false: the prefetch new consumers get. */
   private consumerPrefetch = 0;
+  /** basic.qos global=true: quorum queues refuse consumers while it is set, as RabbitMQ's. */
+  private globalPrefetch = 0;
   private lastQueue = "";
   private readonly queueNames: string[] = [];
   private readonly targets = new Map<number, number[]>();
@@ -252,7 +255,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
 
   private queueDelete(m: MethodOf<"queue.delete">): void {
     const name = m.queue || this.lastQueueOr404(50, 40);
-    const queue = topology.queueForDelete(this.host, name, m.ifUnused);
+    const queue = topology.queueForDelete(this.host, name, m.ifUnused, m.ifEmpty);
     if (queue === undefined) {
       if (!m.nowait) this.host.send(this.number, { name: "queue.delete-ok", messageCount: 0 });
       return;
@@ -277,6 +280,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   private basicQos(m: MethodOf<"basic.qos">): void {
     if (m.prefetchSize !== 0) throw new AmqpError(ReplyCode.notImplemented, `prefetch_size!=0 (${m.prefetchSize})`, 60, 10);
     if (m.global) {
+      this.globalPrefetch = m.prefetchCount;
       this.broker.credits.setLimit(this.creditSlot, m.prefetchCount);
       this.broker.kick(this.creditSlot);
     } else {
@@ -293,6 +297,9 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     if (this.consumers.has(tag)) throw new AmqpError(ReplyCode.notAllowed, `attempt to reuse consumer tag '${tag}'`, 60, 20);
     // RabbitMQ checks the consumer arguments before the queue's exclusive use.
     const priority = consumerPriority(m.arguments, queue.name, queue.vhost);
+    if (queue.type === "quorum" && this.globalPrefetch !== 0) {
+      throw new AmqpError(ReplyCode.notImplemented, `queue '${queue.name}' in vhost '${queue.vhost}' does not support global qos`, 60, 20);
+    }
     if (queue.exclusiveConsumer !== undefined || (m.exclusive && queue.consumers.size > 0)) {
       throw new AmqpError(ReplyCode.accessRefused, `queue '${queue.name}' in vhost '${queue.vhost}' in exclusive use`, 60, 20);
     }
@@ -461,22 +468,35 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
       p.replaceProperties(withReplyTo(raw, p.propsAt, p.propsLength, this.replyTo.name));
     }
     if (p.exchange === "" && p.routingKey.startsWith(REPLY_TO_PREFIX)) return this.publishReply();
-    // Read after the reply-to rewrite, which may have replaced the record.
+    let selected: SenderSelected | null = null;
+    if (hasHeaders(p.record.u8, p.propsAt, p.propsLength)) {
+      try {
+        selected = senderSelected(this.publishHeaders());
+      } catch (error) {
+        p.reset();
+        throw error;
+      }
+      if (selected?.bcc === true) p.replaceProperties(withoutBcc(p.record.u8, p.propsAt, p.propsLength));
+    }
+    // Read after the reply-to and BCC rewrites, which may have replaced the record.
     const r = p.record;
     const persistent = peekDeliveryMode(r.u8, p.propsAt, p.propsLength) === 2;
     const names = this.queueNames;
     names.length = 0;
-    const vhost = this.host.vhost;
-    if (p.exchange === "") {
-      if (vhost.queues.has(p.routingKey)) names.push(p.routingKey);
-    } else {
-      vhost.routes.route(p.exchange, p.routingKey, this.publishHeaders, names);
+    this.routeKey(p.routingKey, names);
+    if (selected !== null) {
+      const extra: string[] = [];
+      for (const key of selected.keys) {
+        extra.length = 0;
+        this.routeKey(key, extra);
+        for (const name of extra) if (!names.includes(name)) names.push(name);
+      }
     }
     const targets = this.targets;
     for (const ids of targets.values()) ids.length = 0;
     let routed = 0;
     for (const name of names) {
-      const queue = vhost.queues.get(name);
+      const queue = this.host.vhost.queues.get(name);
       if (queue === undefined) continue;
       if (queue.inFlow) this.broker.flow.queueInFlow(this.host, queue);
       let ids = targets.get(queue.shard);
@@ -497,6 +517,16 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     }
     if (seq !== 0) this.confirms!.emit(this);
     p.reset();
+  }
+
+  /** Appends the queues a routing key reaches from the publish's exchange to `out` (empty on entry). */
+  private routeKey(routingKey: string, out: string[]): void {
+    const vhost = this.host.vhost;
+    if (this.publish.exchange === "") {
+      if (vhost.queues.has(routingKey)) out.push(routingKey);
+    } else {
+      vhost.routes.route(this.publish.exchange, routingKey, this.publishHeaders, out);
+    }
   }
 
   /** A reply to a direct reply-to requester: straight to its channel, or dropped if it is gone. */

@@ -4,6 +4,7 @@
 // the API at all; "monitoring" (or administrator) to see every vhost, connection and channel;
 // "administrator" to manage users, vhosts, permissions and definitions. Without those, a user
 // sees the vhosts it has permissions in, and its own connections.
+import type { Actor, Site } from "../broker/topology/actor.ts";
 import { resourceName } from "../broker/names.ts";
 import type { PermissionKind } from "../broker/users.ts";
 import type { Vhost } from "../broker/vhost.ts";
@@ -79,6 +80,14 @@ export function vhostsInScope(ctx: AdminContext, p: Principal, vhost: string | u
  * The AMQP permission check the API's queue, exchange and binding operations go through, as
  * RabbitMQ's do (they run as the calling user): 403 with RabbitMQ's ACCESS_REFUSED text.
  */
+/** The management API as a topology actor: the caller's permissions, no connection. */
+export function apiActor(req: { ctx: AdminContext; principal: Principal }, vhost: Vhost): Actor {
+  return { broker: req.ctx.broker, vhost, user: req.principal.name, connection: null };
+}
+
+/** API errors carry no AMQP method. */
+export const NO_METHOD: Site = { classId: 0, methodId: 0 };
+
 export function requirePermission(ctx: AdminContext, p: Principal, vhost: string, kind: PermissionKind, resource: "queue" | "exchange", name: string): void {
   // RabbitMQ names the default exchange "amq.default" in permission checks.
   const checked = resource === "exchange" && name === "" ? "amq.default" : name;

@@ -8,7 +8,8 @@ import type { QueueRecord } from "../broker/queue_record.ts";
 import type { Vhost } from "../broker/vhost.ts";
 import type { BindingDef } from "../routing/binding.ts";
 import type { FieldTable } from "../protocol/table.ts";
-import { requirePermission, vhostsInScope } from "./api_auth.ts";
+import { apiActor, NO_METHOD, requirePermission, vhostsInScope } from "./api_auth.ts";
+import { bind, unbind } from "../broker/topology/bindings.ts";
 import { notAuthorised, notFound } from "./api_errors.ts";
 import { objectField, stringField } from "./api_fields.ts";
 import { created, existingVhost, noContent, ok, param, type ApiRequest, type ApiResponse, type Route } from "./api_route.ts";
@@ -64,31 +65,26 @@ function bindingEnds(req: ApiRequest): Ends {
   return { vhost, source, destination, kind };
 }
 
-/** queue.bind's rule: write on the destination, read on the source. */
-function requireBindPermissions(req: ApiRequest, ends: Ends): Ends {
-  requirePermission(req.ctx, req.principal, ends.vhost.name, "write", ends.kind, ends.destination);
-  requirePermission(req.ctx, req.principal, ends.vhost.name, "read", "exchange", ends.source);
-  return ends;
-}
-
 async function createBinding(req: ApiRequest): Promise<ApiResponse> {
-  const { vhost, source, destination, kind } = requireBindPermissions(req, bindingEnds(req));
+  const { vhost, source, destination, kind } = bindingEnds(req);
   const body = await req.body();
   const routingKey = stringField(body, "routing_key") ?? "";
   const args = tableFromJson(objectField(body, "arguments"));
-  vhost.routes.bind({ source, destination, destinationKind: kind, routingKey, arguments: args });
-  req.ctx.broker.definitionsChanged(vhost, true);
+  bind(apiActor(req, vhost), { source, destination, destinationKind: kind, routingKey, arguments: args }, NO_METHOD);
   return created;
 }
 
 function deleteBinding(req: ApiRequest): ApiResponse {
-  const { vhost, source, destination, kind } = requireBindPermissions(req, bindingEnds(req));
+  const { vhost, source, destination, kind } = bindingEnds(req);
+  const actor = apiActor(req, vhost);
+  // Permissions before the lookup, so a caller without them cannot probe which bindings exist.
+  requirePermission(req.ctx, req.principal, vhost.name, "write", kind, destination);
+  requirePermission(req.ctx, req.principal, vhost.name, "read", "exchange", source);
   const props = param(req, "props");
   const found = [...vhost.routes.bindings()].find((b) =>
     b.source === source && b.destination === destination && b.destinationKind === kind && propertiesKey(b.routingKey, b.arguments) === props);
   if (found === undefined) throw notFound();
-  vhost.routes.unbind(found);
-  req.ctx.broker.definitionsChanged(vhost, true);
+  unbind(actor, found, NO_METHOD);
   return noContent;
 }
 

@@ -5,7 +5,8 @@
 // before anything is applied, so a malformed upload changes nothing.
 import type { Definitions } from "../broker/definitions.ts";
 import { tableFromJson } from "../broker/definitions.ts";
-import { queueLimits } from "../broker/queue_arguments.ts";
+import { resourceName } from "../broker/names.ts";
+import { checkQueueDeclare } from "../broker/queue_arguments.ts";
 import { PASSWORD_HASHING } from "../broker/users.ts";
 import { isExchangeType } from "../routing/exchange.ts";
 import { log } from "../log.ts";
@@ -67,7 +68,10 @@ function checkDefinitions(defs: Item): Definitions {
   for (const q of items(defs, "queues")) {
     requireTypes(q, `queue '${String(q["name"])}'`, ["name", "vhost"], ["durable", "auto_delete"]);
     checkAmqpName("queue", q["name"] as string);
-    queueLimits(tableFromJson(q["arguments"] as Record<string, unknown> | undefined));
+    // The queue checks up front, so a refused queue fails the import before anything is applied.
+    const what = resourceName("queue", q["name"] as string, String(q["vhost"]));
+    const spec = { durable: q["durable"] === true, autoDelete: q["auto_delete"] === true, exclusive: false, arguments: tableFromJson(q["arguments"] as Record<string, unknown> | undefined) };
+    checkQueueDeclare(spec, { what, classId: 0, methodId: 0 });
   }
   for (const b of items(defs, "bindings")) {
     requireTypes(b, "binding", ["source", "vhost", "destination", "destination_type", "routing_key"]);

@@ -2,16 +2,14 @@
 // delete exchanges, with RabbitMQ's checks and texts. The default exchange is "amq.default" in
 // paths, as in RabbitMQ's API, and cannot be declared or deleted.
 import { tableFromJson, tableToJson } from "../broker/definitions.ts";
-import { resourceName } from "../broker/names.ts";
+import { declareExchange as declare, deleteExchange as remove } from "../broker/topology/exchanges.ts";
 import type { Vhost } from "../broker/vhost.ts";
-import { alternateExchangeOf, isExchangeType, type ExchangeDef } from "../routing/exchange.ts";
-import { requirePermission, vhostsInScope } from "./api_auth.ts";
+import type { ExchangeDef } from "../routing/exchange.ts";
+import { apiActor, NO_METHOD, vhostsInScope } from "./api_auth.ts";
 import { bindingJson } from "./api_bindings.ts";
-import { badRequest, inequivalentArg, notAuthorised, notFound } from "./api_errors.ts";
+import { notFound } from "./api_errors.ts";
 import { boolField, checkAmqpName, objectField, stringField } from "./api_fields.ts";
 import { created, existingVhost, noContent, ok, param, sortedByVhostAndName, type ApiRequest, type ApiResponse, type Route } from "./api_route.ts";
-
-const DEFAULT_EXCHANGE_REFUSED = "operation not permitted on the default exchange";
 
 function exchangeJson(vhost: string, x: ExchangeDef): Record<string, unknown> {
   return {
@@ -42,41 +40,22 @@ async function declareExchange(req: ApiRequest): Promise<ApiResponse> {
   const vhost = existingVhost(req);
   const name = exchangeName(req);
   const body = await req.body();
-  const type = stringField(body, "type") ?? "direct";
-  const durable = boolField(body, "durable", false);
-  const autoDelete = boolField(body, "auto_delete", false);
-  const internal = boolField(body, "internal", false);
-  const args = tableFromJson(objectField(body, "arguments"));
-  if (!isExchangeType(type)) throw badRequest(`unknown exchange type '${type}'`);
+  const spec = {
+    name,
+    type: stringField(body, "type") ?? "direct",
+    durable: boolField(body, "durable", false),
+    autoDelete: boolField(body, "auto_delete", false),
+    internal: boolField(body, "internal", false),
+    arguments: tableFromJson(objectField(body, "arguments")),
+    passive: false,
+  };
   checkAmqpName("exchange", name);
-  if (name === "") throw notAuthorised(DEFAULT_EXCHANGE_REFUSED);
-  requirePermission(req.ctx, req.principal, vhost.name, "configure", "exchange", name);
-  const existing = vhost.routes.exchange(name);
-  if (existing === undefined) {
-    if (name.startsWith("amq.")) throw notAuthorised(`exchange name '${name}' contains reserved prefix 'amq.*'`);
-    vhost.routes.declareExchange({ name, type, durable, autoDelete, internal, arguments: args });
-    req.ctx.broker.definitionsChanged(vhost, durable);
-    return created;
-  }
-  const what = resourceName("exchange", name, vhost.name);
-  if (existing.type !== type) throw inequivalentArg("type", what, type, existing.type);
-  if (existing.durable !== durable) throw inequivalentArg("durable", what, durable, existing.durable);
-  if (existing.autoDelete !== autoDelete) throw inequivalentArg("auto_delete", what, autoDelete, existing.autoDelete);
-  if (existing.internal !== internal) throw inequivalentArg("internal", what, internal, existing.internal);
-  const ae = args["alternate-exchange"];
-  if (ae !== undefined && alternateExchangeOf(existing) !== ae) throw inequivalentArg("alternate-exchange", what, ae, alternateExchangeOf(existing) ?? "none");
-  return noContent;
+  return declare(apiActor(req, vhost), spec, NO_METHOD) ? created : noContent;
 }
 
 function deleteExchange(req: ApiRequest): ApiResponse {
   const { vhost, exchange } = existingExchange(req);
-  if (exchange.name === "") throw notAuthorised(DEFAULT_EXCHANGE_REFUSED);
-  const what = resourceName("exchange", exchange.name, vhost.name);
-  if (exchange.name.startsWith("amq.")) throw notAuthorised(`deletion of system ${what} not allowed`);
-  requirePermission(req.ctx, req.principal, vhost.name, "configure", "exchange", exchange.name);
-  if (req.query.get("if-unused") === "true" && vhost.routes.hasBindings(exchange.name).asSource) throw badRequest(`${what} in use`);
-  vhost.routes.deleteExchange(exchange.name);
-  req.ctx.broker.definitionsChanged(vhost, exchange.durable);
+  remove(apiActor(req, vhost), exchange.name, req.query.get("if-unused") === "true", NO_METHOD);
   return noContent;
 }
 

@@ -5,13 +5,13 @@ import type { Connection } from "../acceptor/connection.ts";
 import type { QueueStats } from "../broker/broker.ts";
 import { tableFromJson, tableToJson } from "../broker/definitions.ts";
 import { resourceName } from "../broker/names.ts";
-import { assertArgumentsEquivalent, queueLimits } from "../broker/queue_arguments.ts";
+import { declareQueue as declare, queueForDelete } from "../broker/topology/queues.ts";
 import type { QueueRecord } from "../broker/queue_record.ts";
 import type { AdminContext } from "./admin_context.ts";
-import { requirePermission, vhostsInScope } from "./api_auth.ts";
+import { apiActor, NO_METHOD, requirePermission, vhostsInScope } from "./api_auth.ts";
 import { bindingJson, defaultBinding } from "./api_bindings.ts";
 import { channelIndex, consumerJson, peerDetails } from "./api_connections.ts";
-import { badRequest, inequivalentArg, notAuthorised, notFound } from "./api_errors.ts";
+import { badRequest, notFound } from "./api_errors.ts";
 import { boolField, checkAmqpName, objectField } from "./api_fields.ts";
 import { created, existingVhost, noContent, ok, param, sortedByVhostAndName, type ApiRequest, type ApiResponse, type Route } from "./api_route.ts";
 
@@ -48,7 +48,7 @@ function queueJson(ctx: AdminContext, q: QueueRecord, stats: Map<number, QueueSt
     arguments: tableToJson(q.args),
     node: ctx.node,
     state: "running",
-    type: "classic",
+    type: q.type,
     policy: null,
     consumers: q.consumers.size,
     exclusive_consumer_tag: q.exclusiveConsumer?.tag ?? null,
@@ -87,27 +87,15 @@ async function declareQueue(req: ApiRequest): Promise<ApiResponse> {
   const autoDelete = boolField(body, "auto_delete", false);
   const args = tableFromJson(objectField(body, "arguments"));
   checkAmqpName("queue", name);
-  requirePermission(req.ctx, req.principal, vhost.name, "configure", "queue", name);
-  const existing = vhost.queues.get(name);
-  if (existing === undefined) {
-    if (name.startsWith("amq.")) throw notAuthorised(`queue name '${name}' contains reserved prefix 'amq.*'`);
-    queueLimits(args); // validates before anything is created
-    req.ctx.broker.createQueue(vhost, name, durable, autoDelete, null, args);
-    req.ctx.broker.definitionsChanged(vhost, durable);
-    return created;
-  }
-  const what = resourceName("queue", name, vhost.name);
-  if (existing.durable !== durable) throw inequivalentArg("durable", what, durable, existing.durable);
-  if (existing.autoDelete !== autoDelete) throw inequivalentArg("auto_delete", what, autoDelete, existing.autoDelete);
-  assertArgumentsEquivalent(existing.args, args, what, 50, 10);
-  return noContent;
+  const spec = { name, durable, autoDelete, exclusive: false, arguments: args, passive: false };
+  return declare(apiActor(req, vhost), spec, NO_METHOD).created ? created : noContent;
 }
 
 async function deleteQueue(req: ApiRequest): Promise<ApiResponse> {
-  const queue = existingQueue(req);
-  requirePermission(req.ctx, req.principal, queue.vhost, "configure", "queue", queue.name);
-  if (req.query.get("if-unused") === "true" && queue.consumers.size > 0) throw badRequest(`${resourceName("queue", queue.name, queue.vhost)} in use`);
+  const vhost = existingVhost(req);
   const ifEmpty = req.query.get("if-empty") === "true";
+  const queue = queueForDelete(apiActor(req, vhost), param(req, "name"), req.query.get("if-unused") === "true", ifEmpty, NO_METHOD);
+  if (queue === undefined) throw notFound();
   const messages = await new Promise<number | null>((resolve) => req.ctx.broker.deleteQueue(queue, ifEmpty, resolve));
   if (messages === null) throw badRequest(`${resourceName("queue", queue.name, queue.vhost)} not empty`);
   return noContent;

@@ -18,6 +18,10 @@ import type { ConsumerRecord } from "./consumer_record.ts";
 import { applyDefinitions, tableToJson, type Definitions, type DefinitionsTarget } from "./definitions.ts";
 import { resourceName } from "./names.ts";
 import { queueLimits } from "./queue_arguments.ts";
+import type { Actor, Site } from "./topology/actor.ts";
+import { bind } from "./topology/bindings.ts";
+import { declareExchange } from "./topology/exchanges.ts";
+import { declareQueue } from "./topology/queues.ts";
 import { PublishFlow, type Publisher } from "./publish_flow.ts";
 import { QueueRecord, type QueueOwner } from "./queue_record.ts";
 import { ResourceAlarms, type AlarmSettings } from "./resource_alarms.ts";
@@ -65,6 +69,9 @@ export interface Flushable {
   flush(): void;
 }
 
+/** Definitions are applied outside any AMQP method. */
+const NO_SITE: Site = { classId: 0, methodId: 0 };
+
 export class Broker implements ShardEvents {
   readonly vhosts = new Map<string, Vhost>();
   readonly users = new UserStore();
@@ -104,7 +111,7 @@ export class Broker implements ShardEvents {
     this.store = options.dataDir === null ? null : new DefinitionsStore(`${options.dataDir}/definitions.json`);
     const saved = this.store?.load() as Definitions | undefined;
     if (saved !== undefined) {
-      applyDefinitions(this.definitionsTarget(), saved);
+      applyDefinitions(this.definitionsTarget(true), saved);
       log.info(`restored definitions: ${this.vhosts.size} vhosts, ${saved.queues?.length ?? 0} durable queues, ${saved.exchanges?.length ?? 0} durable exchanges`);
     } else {
       this.addVhost("/");
@@ -162,7 +169,7 @@ export class Broker implements ShardEvents {
   }
 
   importDefinitions(defs: Definitions): void {
-    applyDefinitions(this.definitionsTarget(), defs);
+    applyDefinitions(this.definitionsTarget(false), defs);
     this.definitionsChanged(null, true);
   }
 
@@ -172,26 +179,35 @@ export class Broker implements ShardEvents {
     return q !== undefined && q.durable && q.owner === null;
   }
 
-  private definitionsTarget(): DefinitionsTarget {
+  private actor(vhost: Vhost): Actor {
+    return { broker: this, vhost, user: null, connection: null };
+  }
+
+  private definitionsTarget(restoring: boolean): DefinitionsTarget {
     return {
       addVhost: (name) => void this.addVhost(name),
       addUserWithHash: (name, passwordHash, tags) => void this.users.add(name, { passwordHash }, tags),
       setPermission: (user, vhost, configure, write, read) => this.users.setPermission(user, vhost, { configure, write, read }),
+      // Through the topology domain as the broker itself (no permission checks). Objects that
+      // exist are kept as they are, as RabbitMQ's import does; a new one passes every check.
       declareExchange: (vhost, name, type, durable, autoDelete, internal, args) => {
         const v = this.addVhost(vhost);
-        if (v.routes.exchange(name) === undefined && isExchangeTypeName(type)) {
-          v.routes.declareExchange({ name, type, durable, autoDelete, internal, arguments: args });
-        }
+        if (v.routes.exchange(name) === undefined) declareExchange(this.actor(v), { name, type, durable, autoDelete, internal, arguments: args, passive: false }, NO_SITE);
       },
       declareQueue: (vhost, name, durable, autoDelete, args) => {
         const v = this.addVhost(vhost);
-        if (!v.queues.has(name)) this.createQueue(v, name, durable, autoDelete, null, args);
+        if (v.queues.has(name)) return;
+        // Recovery restores what was accepted when it was declared, even an argument a later
+        // Warren refuses: losing a durable queue and its messages would be worse.
+        if (restoring) this.createQueue(v, name, durable, autoDelete, null, args);
+        else declareQueue(this.actor(v), { name, durable, autoDelete, exclusive: false, arguments: args, passive: false }, NO_SITE);
       },
       bind: (vhost, source, destination, kind, routingKey, args) => {
         const v = this.addVhost(vhost);
-        if (kind === "queue" ? v.queues.has(destination) : v.routes.exchange(destination) !== undefined) {
-          v.routes.bind({ source, destination, destinationKind: kind, routingKey, arguments: args });
-        }
+        // A binding whose end is not in the import is skipped: there is nothing to bind.
+        if (kind === "queue" ? !v.queues.has(destination) : v.routes.exchange(destination) === undefined) return;
+        if (v.routes.exchange(source) === undefined) return;
+        bind(this.actor(v), { source, destination, destinationKind: kind, routingKey, arguments: args }, NO_SITE);
       },
     };
   }
@@ -503,10 +519,6 @@ export class Broker implements ShardEvents {
       methodId,
     );
   }
-}
-
-function isExchangeTypeName(type: string): type is "direct" | "fanout" | "topic" | "headers" {
-  return type === "direct" || type === "fanout" || type === "topic" || type === "headers";
 }
 
 /** Peers as "address:port"; IPv4 127/8 and IPv6 ::1 (plain or v4-mapped) are loopback. */

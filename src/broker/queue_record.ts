@@ -2,6 +2,7 @@
 // consumes from it. The messages themselves live only in the shard.
 import type { FieldTable } from "../protocol/table.ts";
 import type { QueueLimits } from "../link/records.ts";
+import { queueType, type QueueType } from "./queue_arguments.ts";
 import type { ConsumerRecord } from "./consumer_record.ts";
 import type { Publisher } from "./publish_flow.ts";
 
@@ -36,6 +37,11 @@ export class QueueRecord {
   /** The queue's name in the journal: unique across vhosts. */
   get key(): string {
     return `${this.vhost}\0${this.name}`;
+  }
+
+  /** x-queue-type: decides the declare's checks and a few methods' answers, not the storage. */
+  get type(): QueueType {
+    return queueType(this.args);
   }
 
   get exclusiveConsumer(): ConsumerRecord | undefined {

@@ -213,14 +213,16 @@ export class Shard implements ShardRequests {
       const queue = this.queues.get(queueIds.u32(i));
       if (queue === undefined) continue; // deleted while the publish was in flight: dropped
       const ttl_ms = minTtl(messageTtl_ms, queue.limits.messageTtl_ms);
-      const expiresAt_ms = ttl_ms === undefined ? 0 : (now_ms || Date.now()) + ttl_ms;
+      const enqueued_ms = ttl_ms === undefined ? 0 : now_ms || Date.now();
+      const expiresAt_ms = ttl_ms === undefined ? 0 : enqueued_ms + ttl_ms;
       if (queue.enqueue(env, this.dropped, expiresAt_ms) === "refused") {
         refused = true;
         continue;
       }
       if (slab !== null) this.slabs.hold(slab);
       this.discardDropped(queue);
-      if (expiresAt_ms !== 0) this.watchExpiry(queue);
+      if (ttl_ms === 0) this.deliverOrExpire(queue, enqueued_ms);
+      else if (expiresAt_ms !== 0) this.watchExpiry(queue);
       if (persistent && queue.durable && this.journal !== null) (durableKeys ??= []).push(queue.key);
       if (queue.consumers.length > 0) {
         this.dirty.add(queue);
@@ -368,8 +370,17 @@ export class Shard implements ShardRequests {
     this.out.flow(queue.id, queue.inFlow);
   }
 
-  private deliver(queue: ShardQueue): void {
-    if (queue.expiring > 0) this.expire(queue, Date.now());
+  /**
+   * A TTL of 0, as RabbitMQ: the message reaches a consumer that can take it now, or expires at
+   * once. Delivered here rather than in the batch's delivery pass, whose clock may have moved on.
+   */
+  private deliverOrExpire(queue: ShardQueue, now_ms: number): void {
+    if (queue.consumers.length > 0) this.deliver(queue, now_ms);
+    this.expire(queue, now_ms + 1);
+  }
+
+  private deliver(queue: ShardQueue, now_ms = Date.now()): void {
+    if (queue.expiring > 0) this.expire(queue, now_ms);
     for (let sent = 0; queue.ready.length > 0; sent++) {
       if (sent === DELIVERIES_PER_QUEUE_PER_BATCH || this.sender.backlogged) {
         this.dirty.add(queue);
