@@ -146,6 +146,23 @@ async function until(what: string, done: () => boolean, timeout_ms = 10_000): Pr
 
 for (const how of ["SIGTERM", "SIGKILL"] as const) {
   describe(`restart after ${how}`, () => {
+    test("a quorum queue keeps its transient messages too; a classic durable queue keeps only persistent ones", async () => {
+      const s = await begin();
+      const ch = await s.channel(true);
+      await ch.queueDeclare("qq", { durable: true }, { "x-queue-type": "quorum" });
+      await ch.queueDeclare("cq", { durable: true });
+      for (const q of ["qq", "cq"]) {
+        await ch.basicPublish("", q, `${q}-transient`, { deliveryMode: 1 });
+        await ch.basicPublish("", q, `${q}-persistent`, PERSISTENT);
+      }
+
+      await s.restart(how);
+
+      const after = await s.channel(false);
+      expect((await drain(after, "qq")).map((m) => m.bodyToString())).toEqual(["qq-transient", "qq-persistent"]);
+      expect((await drain(after, "cq")).map((m) => m.bodyToString())).toEqual(["cq-persistent"]);
+    });
+
     test("durable exchanges, queues and bindings between durable ends survive; transient ones do not", async () => {
       const s = await begin();
       const ch = await s.channel(false);

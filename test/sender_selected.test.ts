@@ -73,3 +73,29 @@ test("a CC that is not an array closes the channel with 406", async () => {
   await ch.basicPublish("", q.name, "x", { headers: { CC: "not-a-list" } });
   expect(await errorOf(ch.basicQos(1))).toContain(`PRECONDITION_FAILED - invalid message: {unacceptable_type_in_header,"CC",longstr}`);
 });
+
+test("array elements that are not strings are skipped; a BCC that is not an array is 406 too", async () => {
+  const ka = uniq("ka");
+  const kb = uniq("kb");
+  const { ch, a, b } = await twoQueues("amq.direct", ka, kb);
+  await ch.basicPublish("amq.direct", uniq("nowhere"), "mixed", { headers: { CC: [7, true, kb] } });
+  expect(await drain(ch, a)).toEqual([]);
+  expect(await drain(ch, b)).toEqual(["mixed"]);
+  const plain = await (await connect()).channel(); // not in confirm mode: the close answers the next method
+  await plain.basicPublish("amq.direct", ka, "x", { headers: { BCC: 5 } });
+  expect(await errorOf(plain.basicQos(1))).toMatch(/PRECONDITION_FAILED - invalid message: \{unacceptable_type_in_header,"BCC",[a-z]+\}/);
+});
+
+test("on a fanout exchange, which ignores routing keys, BCC is still removed before delivery", async () => {
+  const conn = await connect();
+  const ch = await conn.channel();
+  await ch.confirmSelect();
+  const x = uniq("ss-fanout");
+  await ch.exchangeDeclare(x, "fanout", { autoDelete: true });
+  const q = await ch.queue(uniq("ss-f"), { exclusive: true });
+  await q.bind(x, "");
+  await ch.basicPublish(x, "", "fan", { headers: { BCC: ["ignored"], CC: ["seen"] } });
+  const got = await ch.basicGet(q.name, { noAck: true });
+  expect(got?.bodyToString()).toBe("fan");
+  expect(got?.properties.headers).toEqual({ CC: ["seen"] });
+});

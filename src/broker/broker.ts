@@ -386,7 +386,7 @@ export class Broker implements ShardEvents {
     const queue = new QueueRecord(this.nextQueueId++, vhost.name, name, this.pool.shardOf(vhost.name, name), durable, autoDelete, owner, args, limits);
     vhost.queues.set(name, queue);
     this.queuesById.set(queue.id, queue);
-    const flags = (durable ? QueueFlag.durable : 0) | (autoDelete ? QueueFlag.autoDelete : 0) | (owner !== null ? QueueFlag.exclusive : 0);
+    const flags = (durable ? QueueFlag.durable : 0) | (autoDelete ? QueueFlag.autoDelete : 0) | (owner !== null ? QueueFlag.exclusive : 0) | (queue.type === "quorum" ? QueueFlag.persistAll : 0);
     this.pool.links[queue.shard]!.declare(queue.id, flags, queue.key, limits);
     this.scheduleFlush();
     return queue;

@@ -64,7 +64,8 @@ export const Settle = { ack: 0, requeue: 1, drop: 2 } as const;
 
 /** expires: the properties carry an expiration (per-message TTL) the shard must read. */
 export const PublishFlag = { persistent: 1, confirm: 2, expires: 4 } as const;
-export const QueueFlag = { durable: 1, autoDelete: 2, exclusive: 4 } as const;
+/** persistAll: a quorum queue journals every message, whatever its delivery-mode (as RabbitMQ's Raft log). */
+export const QueueFlag = { durable: 1, autoDelete: 2, exclusive: 4, persistAll: 8 } as const;
 export const ConsumeFlag = { noAck: 1 } as const;
 
 /** The declare arguments a shard acts on (the acceptor validated them), sent as JSON. */

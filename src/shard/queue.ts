@@ -28,6 +28,8 @@ export class ShardQueue {
     readonly key: string,
     readonly durable: boolean,
     readonly limits: QueueLimits,
+    /** Every message is kept as persistent, whatever its delivery-mode (a quorum queue). */
+    readonly persistAll = false,
   ) {}
 
   get messageCount(): number {

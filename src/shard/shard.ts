@@ -134,7 +134,7 @@ export class Shard implements ShardRequests {
   declare(queueId: number, reqId: number, flags: number, key: string, args: QueueLimits): void {
     let queue = this.queues.get(queueId);
     if (queue === undefined) {
-      queue = new ShardQueue(queueId, key, (flags & QueueFlag.durable) !== 0, args);
+      queue = new ShardQueue(queueId, key, (flags & QueueFlag.durable) !== 0, args, (flags & QueueFlag.persistAll) !== 0);
       this.queues.set(queueId, queue);
       this.adoptRecovered(queue);
     }
@@ -204,7 +204,6 @@ export class Shard implements ShardRequests {
     env.at = this.slabs.lastAt;
     env.length = blobLength;
     env.slab = slab;
-    env.persistent = persistent;
     const messageTtl_ms = (flags & PublishFlag.expires) !== 0 ? envelopeExpiration_ms(env.buf, env.at) : undefined;
     const now_ms = messageTtl_ms !== undefined || this.expiringQueues.size > 0 ? Date.now() : 0;
     let refused = false;
@@ -212,6 +211,8 @@ export class Shard implements ShardRequests {
     for (let i = 0; i < n; i++) {
       const queue = this.queues.get(queueIds.u32(i));
       if (queue === undefined) continue; // deleted while the publish was in flight: dropped
+      // The entry's own persistence: the scratch envelope is copied into each queue it enters.
+      env.persistent = persistent || queue.persistAll;
       const ttl_ms = minTtl(messageTtl_ms, queue.limits.messageTtl_ms);
       const enqueued_ms = ttl_ms === undefined ? 0 : now_ms || Date.now();
       const expiresAt_ms = ttl_ms === undefined ? 0 : enqueued_ms + ttl_ms;
@@ -223,7 +224,7 @@ export class Shard implements ShardRequests {
       this.discardDropped(queue);
       if (ttl_ms === 0) this.deliverOrExpire(queue, enqueued_ms);
       else if (expiresAt_ms !== 0) this.watchExpiry(queue);
-      if (persistent && queue.durable && this.journal !== null) (durableKeys ??= []).push(queue.key);
+      if (env.persistent && queue.durable && this.journal !== null) (durableKeys ??= []).push(queue.key);
       if (queue.consumers.length > 0) {
         this.dirty.add(queue);
         this.updateFlow(queue);
