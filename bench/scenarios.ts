@@ -132,6 +132,14 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   { name: "fanout-10", run: (ctx) => runTimed(ctx, fanout(ctx, "fanout-10")) },
   { name: "topic-10k", run: (ctx) => runTimed(ctx, topic(ctx, "topic-10k", TOPIC_QUEUES, TOPIC_BINDINGS)) },
+  {
+    // A 10-level priority queue fed messages without a priority: what the priority path costs.
+    name: "priority-1-1",
+    run: (ctx) => {
+      const spec = oneToOne(ctx, "priority-1-1", SMALL_BODY_BYTES, false, 1);
+      return runTimed(ctx, { ...spec, topology: { ...spec.topology, queues: spec.topology.queues.map((q) => ({ ...q, arguments: { "x-max-priority": 10 } })) } });
+    },
+  },
   pipe("body-1k-transient", 1024, false),
   pipe("body-1k-persistent", 1024, true),
   pipe("body-64k-transient", 65536, false),

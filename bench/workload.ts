@@ -77,7 +77,7 @@ export interface ScenarioResult {
 }
 
 export interface Topology {
-  queues: { name: string; durable: boolean }[];
+  queues: { name: string; durable: boolean; arguments?: Record<string, number> }[];
   exchange: { name: string; type: "fanout" | "topic" } | null;
   bindings: { queue: string; routingKey: string }[];
 }
@@ -289,7 +289,7 @@ class Run {
     const admin = this.admin;
     const ch = this.adminChannel;
     for (const q of topology.queues) {
-      await admin.call(ch, { name: "queue.declare", queue: q.name, passive: false, durable: q.durable, exclusive: false, autoDelete: false, nowait: false, arguments: {} }, "queue.declare-ok");
+      await admin.call(ch, { name: "queue.declare", queue: q.name, passive: false, durable: q.durable, exclusive: false, autoDelete: false, nowait: false, arguments: q.arguments ?? {} }, "queue.declare-ok");
     }
     if (topology.exchange !== null) {
       const ex = topology.exchange;

@@ -163,6 +163,20 @@ for (const how of ["SIGTERM", "SIGKILL"] as const) {
       expect((await drain(after, "cq")).map((m) => m.bodyToString())).toEqual(["cq-persistent"]);
     });
 
+    test("a priority queue's persistent messages come back in priority order, FIFO within a priority", async () => {
+      const s = await begin();
+      const ch = await s.channel(true);
+      await ch.queueDeclare("pq", { durable: true }, { "x-max-priority": 5 });
+      const published: [string, number | undefined][] = [["a0", 0], ["b5", 5], ["c", undefined], ["d9", 9], ["e2", 2], ["f5", 5]];
+      for (const [body, priority] of published) await ch.basicPublish("", "pq", body, priority === undefined ? PERSISTENT : { ...PERSISTENT, priority });
+
+      await s.restart(how);
+
+      const after = await s.channel(false);
+      // 9 counts as the maximum, 5; no priority counts as 0.
+      expect((await drain(after, "pq")).map((m) => m.bodyToString())).toEqual(["b5", "d9", "f5", "e2", "a0", "c"]);
+    });
+
     test("durable exchanges, queues and bindings between durable ends survive; transient ones do not", async () => {
       const s = await begin();
       const ch = await s.channel(false);

@@ -215,7 +215,6 @@ describe("argument validation", () => {
 
 describe.skipIf(!onWarren)("arguments Warren does not implement", () => {
   const refused: [string, Record<string, unknown>, string][] = [
-    ["x-max-priority", { "x-max-priority": 10 }, "x-max-priority 10"],
     ["x-expires", { "x-expires": 60000 }, "x-expires 60000"],
     ["x-single-active-consumer", { "x-single-active-consumer": true }, "x-single-active-consumer true"],
     ["x-queue-mode", { "x-queue-mode": "lazy" }, "x-queue-mode lazy"],

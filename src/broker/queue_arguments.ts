@@ -140,7 +140,7 @@ export const QUEUE_ARGUMENTS: Record<string, QueueArgument> = {
       if (n > MAX_PRIORITY) throw invalidArg(key, site, `{max_value_exceeded,${n}}`);
     },
     types: ["classic"],
-    supported: never,
+    supported: always,
   },
   // reject-publish-dlx is reject-publish that also dead-letters the refused message.
   "x-overflow": { validate: oneOf(["drop-head", "reject-publish", "reject-publish-dlx"], () => "invalid_overflow"), types: CLASSIC_QUORUM, supported: always },
@@ -238,6 +238,8 @@ export function queueLimits(args: FieldTable, site: ArgumentSite = NO_SITE): Que
   if (maxLengthBytes !== undefined) limits.maxLengthBytes = nonNegative("x-max-length-bytes", maxLengthBytes, site);
   const messageTtl = args["x-message-ttl"];
   if (messageTtl !== undefined) limits.messageTtl_ms = expiry("x-message-ttl", messageTtl, site);
+  const maxPriority = args["x-max-priority"];
+  if (maxPriority !== undefined) limits.maxPriority = nonNegative("x-max-priority", maxPriority, site);
   const overflow = args["x-overflow"];
   if (overflow === "drop-head" || overflow === "reject-publish") limits.overflow = overflow;
   else if (overflow === "reject-publish-dlx") limits.overflow = "reject-publish";

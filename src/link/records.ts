@@ -75,4 +75,6 @@ export interface QueueLimits {
   overflow?: "drop-head" | "reject-publish";
   /** x-message-ttl: how long a message may wait in this queue. */
   messageTtl_ms?: number;
+  /** x-max-priority: a priority queue with levels 0..maxPriority. */
+  maxPriority?: number;
 }

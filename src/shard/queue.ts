@@ -3,13 +3,14 @@
 // channels, not queues) but counted here for declare-ok / stats.
 import type { Consumer } from "./consumer.ts";
 import type { Envelope, QueueEntry } from "./message.ts";
-import { ReadyQueue } from "./ready_queue.ts";
+import { PriorityReady } from "./priority_ready.ts";
+import { ReadyQueue, type ReadyMessages } from "./ready_queue.ts";
 import type { QueueLimits } from "../link/records.ts";
 
 export type EnqueueResult = "queued" | "refused";
 
 export class ShardQueue {
-  readonly ready = new ReadyQueue();
+  readonly ready: ReadyMessages;
   readonly consumers: Consumer[] = [];
   /** Next position handed to an enqueued entry; requeued entries keep theirs. */
   private nextPosition = 0;
@@ -30,7 +31,9 @@ export class ShardQueue {
     readonly limits: QueueLimits,
     /** Every message is kept as persistent, whatever its delivery-mode (a quorum queue). */
     readonly persistAll = false,
-  ) {}
+  ) {
+    this.ready = limits.maxPriority !== undefined && limits.maxPriority > 0 ? new PriorityReady(limits.maxPriority) : new ReadyQueue();
+  }
 
   get messageCount(): number {
     return this.ready.length;

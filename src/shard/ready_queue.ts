@@ -42,7 +42,19 @@ class Chunk {
   }
 }
 
-export class ReadyQueue {
+/** What a queue needs of its ready messages (ReadyQueue, or PriorityReady for a priority queue). */
+export interface ReadyMessages {
+  readonly length: number;
+  /** Expiry (Date.now() ms, 0 = never) of the next message out; -1 when empty. */
+  readonly headExpiresAt_ms: number;
+  push(env: Envelope, position: number, redelivered: boolean, expiresAt_ms: number): void;
+  /** Puts a taken entry back at its place. */
+  insert(entry: QueueEntry): void;
+  shift(): QueueEntry | undefined;
+  clear(): QueueEntry[];
+}
+
+export class ReadyQueue implements ReadyMessages {
   /**
    * One chunk: a ring (positions wrap modulo its size). More than one: full chunks, read
    * linearly from `head` in chunks[0] (message i is at head + i across the chunks).
