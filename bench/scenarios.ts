@@ -140,6 +140,29 @@ export const SCENARIOS: readonly Scenario[] = [
       return runTimed(ctx, { ...spec, topology: { ...spec.topology, queues: spec.topology.queues.map((q) => ({ ...q, arguments: { "x-max-priority": 10 } })) } });
     },
   },
+  {
+    // Every message expires at once in its first queue (x-message-ttl 0, no consumer there) and
+    // is dead-lettered into the second, which is consumed: the cost of a dead-letter hop.
+    name: "dead-letter-chain",
+    run: (ctx) => {
+      const first = queueName(ctx, "dead-letter-chain", 0);
+      const second = queueName(ctx, "dead-letter-chain", 1);
+      const spec = oneToOne(ctx, "dead-letter-chain", SMALL_BODY_BYTES, false, 1);
+      return runTimed(ctx, {
+        ...spec,
+        topology: {
+          queues: [
+            { name: second, durable: false },
+            { name: first, durable: false, arguments: { "x-message-ttl": 0, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": second } },
+          ],
+          exchange: null,
+          bindings: [],
+        },
+        publishTo: () => ({ exchange: "", routingKeys: [first] }),
+        consumerQueues: [second],
+      });
+    },
+  },
   pipe("body-1k-transient", 1024, false),
   pipe("body-1k-persistent", 1024, true),
   pipe("body-64k-transient", 65536, false),

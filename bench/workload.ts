@@ -77,7 +77,7 @@ export interface ScenarioResult {
 }
 
 export interface Topology {
-  queues: { name: string; durable: boolean; arguments?: Record<string, number> }[];
+  queues: { name: string; durable: boolean; arguments?: Record<string, number | string> }[];
   exchange: { name: string; type: "fanout" | "topic" } | null;
   bindings: { queue: string; routingKey: string }[];
 }

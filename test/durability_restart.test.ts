@@ -177,6 +177,27 @@ for (const how of ["SIGTERM", "SIGKILL"] as const) {
       expect((await drain(after, "pq")).map((m) => m.bodyToString())).toEqual(["b5", "d9", "f5", "e2", "a0", "c"]);
     });
 
+    test("a dead-lettered persistent message is in its durable target after the restart, with its x-death", async () => {
+      const s = await begin();
+      const ch = await s.channel(true);
+      await ch.queueDeclare("dl.target", { durable: true });
+      await ch.queueDeclare("dl.source", { durable: true }, { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "dl.target" });
+      await ch.basicPublish("", "dl.source", "to-be-rejected", PERSISTENT);
+      const got = await ch.basicGet("dl.source", { noAck: false });
+      await got!.reject(false);
+      for (let i = 0; i < 100 && (await ch.queueDeclare("dl.target", { durable: true, passive: true })).messageCount < 1; i++) await Bun.sleep(20);
+      // A confirmed persistent publish to the target's shard: its confirm covers the copy too.
+      await ch.basicPublish("", "dl.target", "marker", PERSISTENT);
+
+      await s.restart(how);
+
+      const after = await s.channel(false);
+      const msgs = await drain(after, "dl.target");
+      expect(msgs.map((m) => m.bodyToString())).toEqual(["to-be-rejected", "marker"]);
+      expect((msgs[0]!.properties.headers?.["x-death"] as Record<string, unknown>[])[0]).toMatchObject({ reason: "rejected", queue: "dl.source", count: 1 });
+      expect(await drain(after, "dl.source")).toEqual([]);
+    });
+
     test("durable exchanges, queues and bindings between durable ends survive; transient ones do not", async () => {
       const s = await begin();
       const ch = await s.channel(false);

@@ -4,8 +4,10 @@
 // AmqpError and turned into channel/connection closes at the channel boundary.
 import { CreditTable } from "../link/credit_slots.ts";
 import { MemoryPressure } from "../link/memory_pressure.ts";
-import { beginPublishRecord, endPublishEnvelope } from "../link/publish_record.ts";
-import { ConsumeFlag, QueueFlag, Settle } from "../link/records.ts";
+import { beginPublishRecord, endPublishEnvelope, stampPublishRecord } from "../link/publish_record.ts";
+import { ConsumeFlag, DEAD_LETTER_REASONS, PublishFlag, QueueFlag, Settle } from "../link/records.ts";
+import { decodeProperties, encodeProperties } from "../protocol/properties.ts";
+import { deadLetter, isCycle } from "./dead_letter.ts";
 import { envelopePropsLengthAt, readU32 } from "../link/envelope.ts";
 import { RecordBuilder } from "../link/record_codec.ts";
 import type { GotMessage, ShardEvents } from "../link/shard_link.ts";
@@ -91,6 +93,8 @@ export class Broker implements ShardEvents {
   /** Every live queue by id, for the shards' flow records. */
   private readonly queuesById = new Map<number, QueueRecord>();
   readonly flow = new PublishFlow();
+  /** Scratch for the publish records of dead-lettered messages. */
+  private readonly deadLetterRecord = new RecordBuilder();
   /** The memory and disk alarms, once started (null in brokers built by unit tests). */
   alarms: ResourceAlarms | null = null;
   /** Direct reply-to names → the channel that consumes its replies. */
@@ -324,6 +328,61 @@ export class Broker implements ShardEvents {
     this.channels.get(channelId)?.shardNacked(seq);
   }
 
+  /**
+   * A message a queue let go: routed to the queue's dead-letter exchange with its x-death header,
+   * as a new unconfirmed publish (see ToAcceptor.deadLetter). A missing exchange, or a route back
+   * into a cycle with no rejection in it, drops the message, as RabbitMQ does.
+   */
+  deadLetter(_shard: number, queueId: number, reason: number, env: Uint8Array, at: number, length: number): void {
+    const queue = this.queuesById.get(queueId);
+    const dlx = queue?.limits.deadLetterExchange;
+    const vhost = queue === undefined ? undefined : this.vhosts.get(queue.vhost);
+    if (queue === undefined || dlx === undefined || vhost === undefined) return;
+    if (dlx !== "" && vhost.routes.exchange(dlx) === undefined) return;
+    const exchange = utf8.decode(env.subarray(at + 1, at + 1 + env[at]!));
+    const keyAt = at + 1 + env[at]!;
+    const routingKey = utf8.decode(env.subarray(keyAt + 1, keyAt + 1 + env[keyAt]!));
+    const propsLengthAt = envelopePropsLengthAt(env, at);
+    const propsLength = readU32(env, propsLengthAt);
+    const body = env.subarray(propsLengthAt + 4 + propsLength, at + length);
+    const dead = deadLetter(decodeProperties(env, propsLengthAt + 4, propsLength), {
+      queue: queue.name,
+      reason: DEAD_LETTER_REASONS[reason] as "rejected" | "expired" | "maxlen",
+      exchange,
+      routingKey,
+      now_s: Math.floor(Date.now() / 1000),
+    }, queue.limits.deadLetterRoutingKey);
+    const headers = dead.props.headers;
+    const names = new Set<string>();
+    const routed: string[] = [];
+    for (const key of dead.routingKeys) {
+      if (dlx === "") {
+        if (vhost.queues.has(key)) names.add(key);
+        continue;
+      }
+      routed.length = 0;
+      vhost.routes.route(dlx, key, () => headers, routed);
+      for (const name of routed) names.add(name);
+    }
+    const byShard = new Map<number, number[]>();
+    for (const name of names) {
+      const target = vhost.queues.get(name);
+      if (target === undefined || isCycle(headers, name)) continue;
+      const ids = byShard.get(target.shard);
+      if (ids === undefined) byShard.set(target.shard, [target.id]);
+      else ids.push(target.id);
+    }
+    if (byShard.size === 0) return;
+    const props = encodeProperties(dead.props);
+    const r = this.deadLetterRecord;
+    beginPublishRecord(r, dlx, dead.routingKeys[0] ?? routingKey);
+    r.u32(props.length).bytes(props, 0, props.length).bytes(body, 0, body.length);
+    endPublishEnvelope(r);
+    stampPublishRecord(r, dead.props.deliveryMode === 2 ? PublishFlag.persistent : 0, 0, 0);
+    for (const [shard, ids] of byShard) this.pool.links[shard]!.publish(r.u8, r.length, ids);
+    this.scheduleFlush();
+  }
+
   queueFlow(_shard: number, queueId: number, on: boolean): void {
     const queue = this.queuesById.get(queueId);
     if (queue === undefined) return;
@@ -520,6 +579,8 @@ export class Broker implements ShardEvents {
     );
   }
 }
+
+const utf8 = new TextDecoder();
 
 /** Peers as "address:port"; IPv4 127/8 and IPv6 ::1 (plain or v4-mapped) are loopback. */
 function isLoopback(peer: string): boolean {

@@ -241,8 +241,11 @@ export function queueLimits(args: FieldTable, site: ArgumentSite = NO_SITE): Que
   const maxPriority = args["x-max-priority"];
   if (maxPriority !== undefined) limits.maxPriority = nonNegative("x-max-priority", maxPriority, site);
   const overflow = args["x-overflow"];
-  if (overflow === "drop-head" || overflow === "reject-publish") limits.overflow = overflow;
-  else if (overflow === "reject-publish-dlx") limits.overflow = "reject-publish";
+  if (overflow === "drop-head" || overflow === "reject-publish" || overflow === "reject-publish-dlx") limits.overflow = overflow;
+  const dlx = args["x-dead-letter-exchange"];
+  if (typeof dlx === "string") limits.deadLetterExchange = dlx;
+  const dlrk = args["x-dead-letter-routing-key"];
+  if (typeof dlrk === "string") limits.deadLetterRoutingKey = dlrk;
   return limits;
 }
 

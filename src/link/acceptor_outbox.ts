@@ -32,6 +32,11 @@ export class AcceptorOutbox {
     this.send();
   }
 
+  deadLetter(queueId: number, reason: number, env: EnvelopeBytes): void {
+    this.r.reset().u8v(ToAcceptor.deadLetter).u32(queueId).u8v(reason);
+    this.sendWith(env);
+  }
+
   flow(queueId: number, on: boolean): void {
     this.r.reset().u8v(ToAcceptor.flow).u32(queueId).u8v(on ? 1 : 0);
     this.send();

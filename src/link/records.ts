@@ -58,7 +58,17 @@ export const ToAcceptor = {
    * read until it is off again: credit flow from the queue back to the sockets.
    */
   flow: 5,
+  /**
+   * u32 queueId, u8 reason (DeadLetterReason), envelope: the queue, which has a dead-letter
+   * exchange, let the message go (rejected, expired, over its length limit); the acceptor routes it
+   * on with its x-death header. The queue has already forgotten it (at most once across a crash).
+   */
+  deadLetter: 6,
 } as const;
+
+/** RabbitMQ's x-death reasons, by their index here. */
+export const DEAD_LETTER_REASONS = ["", "rejected", "expired", "maxlen"] as const;
+export const DeadLetterReason = { rejected: 1, expired: 2, maxlen: 3 } as const;
 
 export const Settle = { ack: 0, requeue: 1, drop: 2 } as const;
 
@@ -72,7 +82,12 @@ export const ConsumeFlag = { noAck: 1 } as const;
 export interface QueueLimits {
   maxLength?: number;
   maxLengthBytes?: number;
-  overflow?: "drop-head" | "reject-publish";
+  /** reject-publish-dlx: refused like reject-publish, and dead-lettered. */
+  overflow?: "drop-head" | "reject-publish" | "reject-publish-dlx";
+  /** x-dead-letter-exchange ("" is the default exchange): messages the queue lets go are routed there. */
+  deadLetterExchange?: string;
+  /** x-dead-letter-routing-key: the key they are routed with instead of their own (and their CC). */
+  deadLetterRoutingKey?: string;
   /** x-message-ttl: how long a message may wait in this queue. */
   messageTtl_ms?: number;
   /** x-max-priority: a priority queue with levels 0..maxPriority. */

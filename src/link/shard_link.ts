@@ -12,6 +12,8 @@ export interface ShardEvents {
   deliver(shard: number, consumerId: number, deliveryId: number, redelivered: boolean, env: Uint8Array, at: number, length: number): void;
   confirm(shard: number, channelId: number, seq: number): void;
   nack(shard: number, channelId: number, seq: number): void;
+  /** A message a queue let go, to route to its dead-letter exchange (env valid only during the call). */
+  deadLetter(shard: number, queueId: number, reason: number, env: Uint8Array, at: number, length: number): void;
   /** A queue entered (on) or left (off) flow: see ToAcceptor.flow. */
   queueFlow(shard: number, queueId: number, on: boolean): void;
   /** End of a batch of records from a shard: flush what it produced. */
@@ -196,6 +198,12 @@ export class ShardLink {
       case ToAcceptor.nack: {
         const channelId = c.u32();
         this.events.nack(this.index, channelId, c.f64());
+        return;
+      }
+      case ToAcceptor.deadLetter: {
+        const queueId = c.u32();
+        const reason = c.u8v();
+        this.events.deadLetter(this.index, queueId, reason, c.u8, c.pos, c.end - c.pos);
         return;
       }
       case ToAcceptor.flow: {

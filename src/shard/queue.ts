@@ -46,7 +46,7 @@ export class ShardQueue {
    */
   enqueue(env: Envelope, dropped: QueueEntry[], expiresAt_ms = 0, redelivered = false): EnqueueResult {
     const size = env.length;
-    if (this.wouldOverflow(size) && this.limits.overflow === "reject-publish") return "refused";
+    if (this.wouldOverflow(size) && (this.limits.overflow === "reject-publish" || this.limits.overflow === "reject-publish-dlx")) return "refused";
     const position = this.nextPosition++;
     while (this.ready.length > 0 && this.wouldOverflow(size)) dropped.push(this.take()!);
     if (this.wouldOverflow(size)) {

@@ -7,7 +7,7 @@ import type { Journal } from "../journal/journal.ts";
 import { AcceptorOutbox } from "../link/acceptor_outbox.ts";
 import type { CreditSlots } from "../link/credit_slots.ts";
 import { envelopeExpiration_ms } from "../link/envelope.ts";
-import { ConsumeFlag, PublishFlag, QueueFlag, Settle, type QueueLimits } from "../link/records.ts";
+import { ConsumeFlag, DeadLetterReason, PublishFlag, QueueFlag, Settle, type QueueLimits } from "../link/records.ts";
 import type { RecordList, ShardRequests } from "../link/shard_inbox.ts";
 import type { RecordSender } from "../rings/record_link.ts";
 import { Consumer } from "./consumer.ts";
@@ -151,7 +151,7 @@ export class Shard implements ShardRequests {
       const ttl_ms = minTtl(envelopeExpiration_ms(env.buf, env.at), queue.limits.messageTtl_ms);
       queue.enqueue(env, this.dropped, ttl_ms === undefined ? 0 : now_ms + ttl_ms, redelivered);
     }
-    this.discardDropped(queue);
+    this.discardDropped(queue, DeadLetterReason.maxlen);
     if (queue.expiring > 0) this.watchExpiry(queue);
   }
 
@@ -218,10 +218,11 @@ export class Shard implements ShardRequests {
       const expiresAt_ms = ttl_ms === undefined ? 0 : enqueued_ms + ttl_ms;
       if (queue.enqueue(env, this.dropped, expiresAt_ms) === "refused") {
         refused = true;
+        if (queue.limits.overflow === "reject-publish-dlx") this.deadLetter(queue, env, DeadLetterReason.maxlen);
         continue;
       }
       if (slab !== null) this.slabs.hold(slab);
-      this.discardDropped(queue);
+      this.discardDropped(queue, DeadLetterReason.maxlen);
       if (ttl_ms === 0) this.deliverOrExpire(queue, enqueued_ms);
       else if (expiresAt_ms !== 0) this.watchExpiry(queue);
       if (env.persistent && queue.durable && this.journal !== null) (durableKeys ??= []).push(queue.key);
@@ -327,6 +328,7 @@ export class Shard implements ShardRequests {
         if (entry.expiresAt_ms !== 0) this.watchExpiry(queue);
         if (queue.consumers.length > 0) this.dirty.add(queue);
       } else {
+        if (action === Settle.drop) this.deadLetter(queue, entry, DeadLetterReason.rejected);
         this.forget(queue, entry);
       }
     }
@@ -444,17 +446,25 @@ export class Shard implements ShardRequests {
     }
   }
 
-  /** Drops the queue's expired head entries (for good: as RabbitMQ without a dead-letter exchange). */
+  /** Drops the queue's expired head entries (dead-lettered when the queue has a dead-letter exchange). */
   private expire(queue: ShardQueue, now_ms: number): void {
     queue.dropExpired(now_ms, this.dropped);
     if (queue.inFlow) this.updateFlow(queue);
-    this.discardDropped(queue);
+    this.discardDropped(queue, DeadLetterReason.expired);
     if (queue.expiring === 0 || queue.deleted) this.expiringQueues.delete(queue);
   }
 
-  private discardDropped(queue: ShardQueue): void {
-    for (const entry of this.dropped) this.forget(queue, entry);
+  private discardDropped(queue: ShardQueue, reason: number): void {
+    for (const entry of this.dropped) {
+      this.deadLetter(queue, entry, reason);
+      this.forget(queue, entry);
+    }
     this.dropped.length = 0;
+  }
+
+  /** Hands a message the queue lets go to the acceptor, when the queue has a dead-letter exchange. */
+  private deadLetter(queue: ShardQueue, env: Envelope, reason: number): void {
+    if (queue.limits.deadLetterExchange !== undefined && !queue.deleted) this.out.deadLetter(queue.id, reason, env);
   }
 
   private writeJournalBatches(): void {

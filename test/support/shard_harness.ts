@@ -58,6 +58,7 @@ export class ShardHarness implements ShardEvents {
     this.confirms.push({ channelId, seq });
   }
   nack(): void {}
+  deadLetter(): void {}
   queueFlow(_shard: number, queueId: number, on: boolean): void {
     this.flow.push({ queueId, on });
   }
