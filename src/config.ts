@@ -35,6 +35,8 @@ export interface BrokerConfig {
   tlsFailIfNoPeerCert: boolean;
   /** A definitions file (RabbitMQ's JSON) imported at every start, before the listeners open. */
   loadDefinitions: string;
+  /** The product name connection.start advertises (some applications, e.g. Celery's kombu, check it). */
+  productName: string;
 }
 
 export const defaults: BrokerConfig = {
@@ -63,6 +65,7 @@ export const defaults: BrokerConfig = {
   tlsVerify: "none",
   tlsFailIfNoPeerCert: false,
   loadDefinitions: "",
+  productName: "Warren",
 };
 
 const flags: Record<string, keyof BrokerConfig> = {
@@ -88,6 +91,7 @@ const flags: Record<string, keyof BrokerConfig> = {
   "--tls-ca": "tlsCa",
   "--tls-verify": "tlsVerify",
   "--load-definitions": "loadDefinitions",
+  "--product-name": "productName",
 };
 
 export const usage = `usage: bun run server [options]
@@ -115,6 +119,7 @@ export const usage = `usage: bun run server [options]
   --tls-verify none|peer  ask clients for a certificate and verify it (default none)
   --tls-fail-if-no-peer-cert  with --tls-verify peer, refuse clients without a valid certificate
   --load-definitions FILE  import this definitions file (RabbitMQ's JSON) at every start
+  --product-name NAME   the product connection.start advertises (default Warren)
   --config FILE         JSON file with any of the keys above (camelCase names as in BrokerConfig)`;
 
 export function parseArgs(argv: readonly string[]): BrokerConfig {

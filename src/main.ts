@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     frameMax_bytes: config.frameMax_bytes,
     channelMax: config.channelMax,
     heartbeat_s: config.heartbeat_s,
+    productName: config.productName,
   });
   const admin = new AdminContext(broker, server);
   let port: number;

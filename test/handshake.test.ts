@@ -234,3 +234,20 @@ test("the broker logged no internal error during the handshake cases", async () 
   expect(broker.log()).not.toContain("internal error");
   expect(broker.log()).not.toContain("[error]");
 });
+
+test("--product-name changes the product connection.start advertises (for applications that check for RabbitMQ)", async () => {
+  const named = await startBroker({ args: ["--product-name", "RabbitMQ"] });
+  try {
+    const client = await RawAmqp.connect(named.port);
+    client.write(AMQP_091_HEADER);
+    const start = await client.expectMethod(0, "connection.start");
+    expect(start.serverProperties["product"]).toBe("RabbitMQ");
+    client.end();
+  } finally {
+    await named.dispose();
+  }
+  const plain = await RawAmqp.connect(broker.port);
+  plain.write(AMQP_091_HEADER);
+  expect((await plain.expectMethod(0, "connection.start")).serverProperties["product"]).toBe("Warren");
+  plain.end();
+});

@@ -23,6 +23,8 @@ export interface ConnectionLimits {
   frameMax_bytes: number;
   channelMax: number;
   heartbeat_s: number;
+  /** The `product` connection.start advertises. */
+  productName: string;
 }
 
 /** Unsent output past which deliveries to this connection pause and its socket stops being read. */
@@ -276,7 +278,7 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
       name: "connection.start",
       versionMajor: 0,
       versionMinor: 9,
-      serverProperties: serverProperties(),
+      serverProperties: serverProperties(this.limits.productName),
       mechanisms: this.certificateUser === null ? "PLAIN AMQPLAIN" : "PLAIN AMQPLAIN EXTERNAL",
       locales: "en_US",
     });

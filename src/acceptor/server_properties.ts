@@ -4,9 +4,10 @@ import type { FieldTable } from "../protocol/table.ts";
 
 export const WARREN_VERSION = "0.1.0";
 
-export function serverProperties(): FieldTable {
+/** `product` is "Warren" unless configured otherwise (--product-name, for clients that check it). */
+export function serverProperties(product: string): FieldTable {
   return {
-    product: "Warren",
+    product,
     version: WARREN_VERSION,
     platform: `Bun ${Bun.version}`,
     copyright: "Warren contributors",
