@@ -62,3 +62,35 @@ test("consuming replies with acknowledgements is 406", async () => {
     await conn.close();
   }
 });
+
+test("the rpc pattern of one session, repeated: server and reply consumers set up on one connection, first call at once", async () => {
+  // As amqp-client's rpcServer/rpcClient do it: the server declares a fixed queue and consumes
+  // (prefetch 1, acks), the client consumes amq.rabbitmq.reply-to on another channel of the same
+  // connection and calls at once; the queue is deleted after each round while its consumer is on it.
+  const conn = await new AMQPClient(broker.url).connect();
+  try {
+    for (let round = 0; round < 100; round++) {
+      const sch = await conn.channel();
+      await sch.prefetch(1);
+      await sch.queueDeclare("rpc-test-queue", { durable: true, autoDelete: false, exclusive: false });
+      await sch.basicConsume("rpc-test-queue", { noAck: false }, async (msg: AMQPMessage) => {
+        await sch.basicPublish("", msg.properties.replyTo!, `reply:${msg.bodyToString()}`, { correlationId: msg.properties.correlationId! });
+        await msg.ack();
+      });
+      const cch = await conn.channel();
+      let resolveReply: (r: string) => void = () => {};
+      const reply = new Promise<string>((resolve, reject) => {
+        resolveReply = resolve;
+        setTimeout(() => reject(new Error(`round ${round}: no reply`)), 5000).unref();
+      });
+      await cch.basicConsume("amq.rabbitmq.reply-to", { noAck: true }, (msg) => resolveReply(`${msg.properties.correlationId}:${msg.bodyToString()}`));
+      await cch.basicPublish("", "rpc-test-queue", "hello", { replyTo: "amq.rabbitmq.reply-to", correlationId: String(round) });
+      expect(await reply).toBe(`${round}:reply:hello`);
+      await sch.queueDelete("rpc-test-queue");
+      await cch.close();
+      await sch.close();
+    }
+  } finally {
+    await conn.close();
+  }
+}, 60_000);
