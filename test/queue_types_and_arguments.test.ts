@@ -215,8 +215,6 @@ describe("argument validation", () => {
 
 describe.skipIf(!onWarren)("arguments Warren does not implement", () => {
   const refused: [string, Record<string, unknown>, string][] = [
-    ["x-expires", { "x-expires": 60000 }, "x-expires 60000"],
-    ["x-single-active-consumer", { "x-single-active-consumer": true }, "x-single-active-consumer true"],
     ["x-queue-mode", { "x-queue-mode": "lazy" }, "x-queue-mode lazy"],
     ["x-consumer-timeout", { "x-consumer-timeout": 60000 }, "x-consumer-timeout 60000"],
     ["x-delivery-limit", { "x-queue-type": "quorum", "x-delivery-limit": 3 }, "x-delivery-limit 3"],

@@ -25,6 +25,7 @@ import { bind } from "./topology/bindings.ts";
 import { declareExchange } from "./topology/exchanges.ts";
 import { declareQueue } from "./topology/queues.ts";
 import { PublishFlow, type Publisher } from "./publish_flow.ts";
+import { QueueExpiry } from "./queue_expiry.ts";
 import { QueueRecord, type QueueOwner } from "./queue_record.ts";
 import { ResourceAlarms, type AlarmSettings } from "./resource_alarms.ts";
 import { UserStore } from "./users.ts";
@@ -93,6 +94,11 @@ export class Broker implements ShardEvents {
   /** Every live queue by id, for the shards' flow records. */
   private readonly queuesById = new Map<number, QueueRecord>();
   readonly flow = new PublishFlow();
+  /** x-expires: unused queues are deleted with their messages. */
+  readonly expiry = new QueueExpiry((queue) => {
+    log.info(`queue '${queue.name}' in vhost '${queue.vhost}' expired (x-expires): deleted`);
+    this.deleteQueue(queue, false, () => {});
+  });
   /** Scratch for the publish records of dead-lettered messages. */
   private readonly deadLetterRecord = new RecordBuilder();
   /** The memory and disk alarms, once started (null in brokers built by unit tests). */
@@ -445,6 +451,7 @@ export class Broker implements ShardEvents {
     const queue = new QueueRecord(this.nextQueueId++, vhost.name, name, this.pool.shardOf(vhost.name, name), durable, autoDelete, owner, args, limits);
     vhost.queues.set(name, queue);
     this.queuesById.set(queue.id, queue);
+    this.expiry.used(queue);
     const flags = (durable ? QueueFlag.durable : 0) | (autoDelete ? QueueFlag.autoDelete : 0) | (owner !== null ? QueueFlag.exclusive : 0) | (queue.type === "quorum" ? QueueFlag.persistAll : 0);
     this.pool.links[queue.shard]!.declare(queue.id, flags, queue.key, limits);
     this.scheduleFlush();
@@ -483,6 +490,7 @@ export class Broker implements ShardEvents {
     this.definitionsChanged(vhost, queue.durable);
     vhost.queues.delete(queue.name);
     this.queuesById.delete(queue.id);
+    this.expiry.stop(queue);
     this.flow.queueFlowOff(queue);
     vhost.routes.removeQueue(queue.name);
     for (const consumer of [...queue.consumers]) {
@@ -531,6 +539,7 @@ export class Broker implements ShardEvents {
   }
 
   getMessage(queue: QueueRecord, noAck: boolean, reply: (got: GotMessage | null) => void): void {
+    this.expiry.used(queue);
     this.pool.links[queue.shard]!.get(queue.id, noAck, reply);
     this.scheduleFlush();
   }
@@ -550,6 +559,7 @@ export class Broker implements ShardEvents {
     const queue = consumer.queue;
     queue.consumers.add(consumer);
     queue.hadConsumer = true;
+    this.expiry.stop(queue);
     this.consumers.set(consumer.id, consumer);
     this.pool.links[queue.shard]!.consume(queue.id, consumer.id, consumer.channel.channelId, creditSlot, prefetch, consumer.noAck ? ConsumeFlag.noAck : 0, priority);
     this.scheduleFlush();
@@ -563,6 +573,7 @@ export class Broker implements ShardEvents {
     this.pool.links[queue.shard]!.cancel(consumer.id, queue.id);
     this.scheduleFlush();
     if (queue.autoDelete && queue.consumers.size === 0 && !queue.deleted) this.deleteQueue(queue, false, () => {});
+    else if (queue.consumers.size === 0) this.expiry.used(queue);
   }
 
   /** NOT_FOUND as RabbitMQ words it. */

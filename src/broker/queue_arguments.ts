@@ -103,7 +103,7 @@ export const QUEUE_ARGUMENTS: Record<string, QueueArgument> = {
       expiry(key, value, site);
     },
     types: CLASSIC_QUORUM,
-    supported: never,
+    supported: always,
   },
   "x-message-ttl": { validate: expiry, types: CLASSIC_QUORUM, supported: always },
   "x-dead-letter-exchange": {
@@ -164,7 +164,7 @@ export const QUEUE_ARGUMENTS: Record<string, QueueArgument> = {
       if (typeof value !== "boolean") throw invalidArg(key, site, `{unacceptable_type,${fieldTypeName(value) ?? "long"}}`);
     },
     types: CLASSIC_QUORUM,
-    supported: (value) => value === false,
+    supported: always,
   },
   // Checked first, by checkQueueDeclare.
   "x-queue-type": { validate: noCheck, types: ALL, supported: always },
@@ -238,6 +238,7 @@ export function queueLimits(args: FieldTable, site: ArgumentSite = NO_SITE): Que
   if (maxLengthBytes !== undefined) limits.maxLengthBytes = nonNegative("x-max-length-bytes", maxLengthBytes, site);
   const messageTtl = args["x-message-ttl"];
   if (messageTtl !== undefined) limits.messageTtl_ms = expiry("x-message-ttl", messageTtl, site);
+  if (args["x-single-active-consumer"] === true) limits.singleActiveConsumer = true;
   const maxPriority = args["x-max-priority"];
   if (maxPriority !== undefined) limits.maxPriority = nonNegative("x-max-priority", maxPriority, site);
   const overflow = args["x-overflow"];

@@ -90,6 +90,8 @@ export interface QueueLimits {
   deadLetterRoutingKey?: string;
   /** x-message-ttl: how long a message may wait in this queue. */
   messageTtl_ms?: number;
+  /** x-single-active-consumer: only the earliest registered consumer gets messages. */
+  singleActiveConsumer?: boolean;
   /** x-max-priority: a priority queue with levels 0..maxPriority. */
   maxPriority?: number;
 }

@@ -110,6 +110,12 @@ export class ShardQueue {
    * message now (`canTake` checks channel-level credit and flow).
    */
   pickConsumer(canTake: (c: Consumer) => boolean): Consumer | undefined {
+    if (this.limits.singleActiveConsumer === true) {
+      // x-single-active-consumer: the earliest consumer still registered gets everything (on a
+      // classic queue, whatever the consumers' priorities); the next takes over when it goes.
+      const active = this.consumers[0];
+      return active !== undefined && active.hasOwnCredit && canTake(active) ? active : undefined;
+    }
     const n = this.consumers.length;
     let best: Consumer | undefined;
     let bestIndex = -1;

@@ -295,6 +295,8 @@ export class Shard implements ShardRequests {
     bySlot?.delete(consumer);
     if (bySlot !== undefined && bySlot.size === 0) this.consumersBySlot.delete(consumer.creditSlot);
     consumer.queue.removeConsumer(consumer);
+    // Another consumer may take over (single active consumer) or take the share this one had.
+    if (consumer.queue.consumers.length > 0) this.dirty.add(consumer.queue);
     if (consumer.queue.inFlow) this.updateFlow(consumer.queue);
   }
 

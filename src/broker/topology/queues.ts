@@ -52,6 +52,7 @@ export function declareQueue(actor: Actor, spec: QueueSpec, site: Site): { queue
   if (queue.autoDelete !== spec.autoDelete) throw inequivalent("auto_delete", what, spec.autoDelete, queue.autoDelete, site);
   if ((queue.owner !== null) !== spec.exclusive) throw Broker.lockedQueue(queue, site.classId, site.methodId);
   assertArgumentsEquivalent(queue.args, spec.arguments, what, site.classId, site.methodId);
+  actor.broker.expiry.used(queue);
   return { queue, created: false };
 }
 
