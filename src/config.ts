@@ -37,6 +37,8 @@ export interface BrokerConfig {
   loadDefinitions: string;
   /** The product name connection.start advertises (some applications, e.g. Celery's kombu, check it). */
   productName: string;
+  /** How long a delivery may stay unacknowledged before its channel is closed (RabbitMQ 3.12's consumer_timeout; 0 = forever). */
+  consumerTimeout_ms: number;
 }
 
 export const defaults: BrokerConfig = {
@@ -66,6 +68,7 @@ export const defaults: BrokerConfig = {
   tlsFailIfNoPeerCert: false,
   loadDefinitions: "",
   productName: "Warren",
+  consumerTimeout_ms: 1_800_000,
 };
 
 const flags: Record<string, keyof BrokerConfig> = {
@@ -92,6 +95,7 @@ const flags: Record<string, keyof BrokerConfig> = {
   "--tls-verify": "tlsVerify",
   "--load-definitions": "loadDefinitions",
   "--product-name": "productName",
+  "--consumer-timeout": "consumerTimeout_ms",
 };
 
 export const usage = `usage: bun run server [options]
@@ -120,6 +124,7 @@ export const usage = `usage: bun run server [options]
   --tls-fail-if-no-peer-cert  with --tls-verify peer, refuse clients without a valid certificate
   --load-definitions FILE  import this definitions file (RabbitMQ's JSON) at every start
   --product-name NAME   the product connection.start advertises (default Warren)
+  --consumer-timeout MS close a channel whose delivery stays unacknowledged this long (default 1800000, 0 = never)
   --config FILE         JSON file with any of the keys above (camelCase names as in BrokerConfig)`;
 
 export function parseArgs(argv: readonly string[]): BrokerConfig {

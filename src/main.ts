@@ -56,6 +56,7 @@ async function main(): Promise<void> {
     }
     log.info(`imported definitions from ${config.loadDefinitions}`);
   }
+  broker.consumerTimeout_ms = config.consumerTimeout_ms;
   broker.startAlarms({ memory: parseWatermark(config.vmMemoryHighWatermark), diskFreeLimit_bytes: parseSize(config.diskFreeLimit)! }, config.dataDir);
   const server = new AmqpServer(broker, {
     frameMax_bytes: config.frameMax_bytes,

@@ -80,3 +80,19 @@ test("x-expires: a redeclare or a basic.get restarts the clock", async () => {
   }
   expect((await ch.queueDeclare(queue, { passive: true })).name).toBe(queue);
 });
+
+test.skipIf(process.env["INTEROP_REFERENCE_URL"] !== undefined)("x-consumer-timeout (RabbitMQ 3.12+): a delivery left unacked past it closes the channel with 406 and is requeued", async () => {
+  const conn = await connect();
+  const ch = await publisher(conn);
+  const queue = uniq("timeout");
+  await ch.queueDeclare(queue, { durable: false, autoDelete: false, exclusive: false }, { "x-consumer-timeout": 500 });
+  await ch.basicPublish("", queue, "never acked");
+  const slow = await conn.channel();
+  const held = new Inbox();
+  await slow.basicConsume(queue, { noAck: false }, (m: AMQPMessage) => held.push(m));
+  await held.waitFor(1);
+  for (let i = 0; i < 100 && !slow.closed; i++) await Bun.sleep(50);
+  expect(slow.closed).toBe(true);
+  const again = await ch.basicGet(queue, { noAck: true });
+  expect({ body: again?.bodyToString(), redelivered: again?.redelivered }).toEqual({ body: "never acked", redelivered: true });
+}, 15_000);

@@ -303,7 +303,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     if (queue.exclusiveConsumer !== undefined || (m.exclusive && queue.consumers.size > 0)) {
       throw new AmqpError(ReplyCode.accessRefused, `queue '${queue.name}' in vhost '${queue.vhost}' in exclusive use`, 60, 20);
     }
-    const consumer = new ConsumerRecord(this.broker.newConsumerId(), tag, queue, this, m.noAck, m.exclusive);
+    const consumer = new ConsumerRecord(this.broker.newConsumerId(), tag, queue, this, m.noAck, m.exclusive, consumerTimeout_ms(queue.args, this.broker.consumerTimeout_ms));
     this.consumers.set(tag, consumer);
     // consume-ok is written before the shard hears of the consumer: no delivery can precede it.
     if (!m.nowait) this.host.send(this.number, { name: "basic.consume-ok", consumerTag: tag });
@@ -359,7 +359,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
       if (deliveryId !== 0) this.broker.settle(shard, Settle.requeue, [deliveryId]);
       return;
     }
-    const tag = this.tags.add(shard, deliveryId, !consumer.noAck);
+    const tag = this.tags.add(shard, deliveryId, !consumer.noAck, consumer.timeout_ms);
     this.broker.counters.delivered++;
     this.host.out.deliverEnvelope(this.number, consumer.tag, tag, redelivered, env, at, length, this.host.frameMax);
     this.host.markDirty();
@@ -625,6 +625,18 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     this.host.send(this.number, { name: "channel.flow-ok", active: true });
   }
 
+  /**
+   * RabbitMQ 3.12's consumer timeout: a delivery left unacknowledged past it closes the channel
+   * (its unacked messages are requeued). Checked once a second, on the oldest outstanding delivery.
+   */
+  checkConsumerTimeout(now_ms: number): void {
+    if (this.state !== "open") return;
+    const oldest = this.tags.oldestDeadline();
+    if (oldest === null || oldest.deadline_ms > now_ms) return;
+    throw new AmqpError(ReplyCode.preconditionFailed,
+      `delivery acknowledgement on channel ${this.number} timed out. Timeout value used: ${oldest.timeout_ms} ms. This timeout value can be configured, see consumers doc guide to learn more`);
+  }
+
   /** The socket's output backed up (or drained): stop (or resume) deliveries to this channel. */
   setOutputBlocked(blocked: boolean): void {
     this.broker.credits.setPaused(this.creditSlot, blocked);
@@ -693,6 +705,14 @@ function consumerPriority(args: FieldTable, queue: string, vhost: string): numbe
   // rabbit_amqqueue:check_consume_arguments' text, e.g. `... for queue 'q' in vhost '/': "expected integer, got longstr"`.
   throw new AmqpError(ReplyCode.preconditionFailed,
     `invalid arg 'x-priority' for ${resourceName("queue", queue, vhost)}: "expected integer, got ${fieldTypeName(value) ?? "long"}"`, 60, 20);
+}
+
+/** The queue's x-consumer-timeout, or the broker's --consumer-timeout (0 = none). */
+function consumerTimeout_ms(args: FieldTable, broker_ms: number): number {
+  const value = args["x-consumer-timeout"];
+  if (typeof value === "number" && value > 0) return value;
+  if (typeof value === "bigint" && value > 0n) return Number(value);
+  return broker_ms;
 }
 
 function copyTargets(targets: Map<number, number[]>): Map<number, number[]> {

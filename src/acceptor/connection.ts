@@ -177,6 +177,7 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
       }
       return;
     }
+    if (this.state === "opened") for (const channel of this.channels.values()) this.guard(channel, () => channel.checkConsumerTimeout(now_ms));
     if (this.heartbeat_s === 0 || this.state === "closed") return;
     const interval_ms = this.heartbeat_s * 1000;
     if (now_ms - this.lastReceived_ms > 2 * interval_ms) {

@@ -15,6 +15,9 @@ export interface SettledDelivery {
   shard: number;
   deliveryId: number;
   counted: boolean;
+  /** When the delivery times out (Date.now() ms, 0 = never), and the timeout that set it. */
+  deadline_ms: number;
+  timeout_ms: number;
 }
 
 export class DeliveryTags {
@@ -24,13 +27,18 @@ export class DeliveryTags {
   private flags = new Uint8Array(INITIAL_CAPACITY);
   private shards = new Uint16Array(INITIAL_CAPACITY);
   private ids = new Float64Array(INITIAL_CAPACITY);
+  private deadlines = new Float64Array(INITIAL_CAPACITY);
+  private timeouts = new Float64Array(INITIAL_CAPACITY);
 
   get outstanding(): number {
     return this.live;
   }
 
-  /** A tag for a delivery; `deliveryId` 0 means no-ack (nothing to settle later). */
-  add(shard: number, deliveryId: number, counted: boolean): number {
+  /**
+   * A tag for a delivery; `deliveryId` 0 means no-ack (nothing to settle later). A timeout other
+   * than 0 is the consumer timeout: the delivery must be settled within it.
+   */
+  add(shard: number, deliveryId: number, counted: boolean, timeout_ms = 0): number {
     const tag = this.next++;
     if (deliveryId === 0) {
       if (this.live === 0) this.base = this.next;
@@ -42,8 +50,20 @@ export class DeliveryTags {
     this.flags[i] = LIVE | (counted ? COUNTED : 0);
     this.shards[i] = shard;
     this.ids[i] = deliveryId;
+    this.deadlines[i] = timeout_ms === 0 ? 0 : Date.now() + timeout_ms;
+    this.timeouts[i] = timeout_ms;
     this.live++;
     return tag;
+  }
+
+  /** The oldest outstanding delivery's deadline and timeout, or null (none, or it has no timeout). */
+  oldestDeadline(): { deadline_ms: number; timeout_ms: number } | null {
+    for (let t = this.base; t < this.next; t++) {
+      if (!this.isLive(t)) continue;
+      const i = t - this.base;
+      return this.deadlines[i] === 0 ? null : { deadline_ms: this.deadlines[i]!, timeout_ms: this.timeouts[i]! };
+    }
+    return null;
   }
 
   /**
@@ -76,7 +96,7 @@ export class DeliveryTags {
 
   private take(tag: number, out: SettledDelivery[]): void {
     const i = tag - this.base;
-    out.push({ tag, shard: this.shards[i]!, deliveryId: this.ids[i]!, counted: (this.flags[i]! & COUNTED) !== 0 });
+    out.push({ tag, shard: this.shards[i]!, deliveryId: this.ids[i]!, counted: (this.flags[i]! & COUNTED) !== 0, deadline_ms: this.deadlines[i]!, timeout_ms: this.timeouts[i]! });
     this.flags[i] = 0;
     this.live--;
   }
@@ -92,6 +112,8 @@ export class DeliveryTags {
       this.flags[i] = LIVE | (e.counted ? COUNTED : 0);
       this.shards[i] = e.shard;
       this.ids[i] = e.deliveryId;
+      this.deadlines[i] = e.deadline_ms;
+      this.timeouts[i] = e.timeout_ms;
       this.live++;
     }
   }
@@ -103,6 +125,8 @@ export class DeliveryTags {
     this.flags.copyWithin(by, 0, span);
     this.shards.copyWithin(by, 0, span);
     this.ids.copyWithin(by, 0, span);
+    this.deadlines.copyWithin(by, 0, span);
+    this.timeouts.copyWithin(by, 0, span);
     this.flags.fill(0, 0, by);
     this.base -= by;
   }
@@ -121,6 +145,8 @@ export class DeliveryTags {
     this.flags.copyWithin(0, skip, span);
     this.shards.copyWithin(0, skip, span);
     this.ids.copyWithin(0, skip, span);
+    this.deadlines.copyWithin(0, skip, span);
+    this.timeouts.copyWithin(0, skip, span);
     this.flags.fill(0, span - skip, span);
     this.base += skip;
   }
@@ -136,8 +162,14 @@ export class DeliveryTags {
     shards.set(this.shards);
     const ids = new Float64Array(size);
     ids.set(this.ids);
+    const deadlines = new Float64Array(size);
+    deadlines.set(this.deadlines);
+    const timeouts = new Float64Array(size);
+    timeouts.set(this.timeouts);
     this.flags = flags;
     this.shards = shards;
     this.ids = ids;
+    this.deadlines = deadlines;
+    this.timeouts = timeouts;
   }
 }

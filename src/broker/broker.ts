@@ -94,6 +94,8 @@ export class Broker implements ShardEvents {
   /** Every live queue by id, for the shards' flow records. */
   private readonly queuesById = new Map<number, QueueRecord>();
   readonly flow = new PublishFlow();
+  /** --consumer-timeout: how long a delivery may stay unacknowledged (0 = forever). */
+  consumerTimeout_ms = 0;
   /** x-expires: unused queues are deleted with their messages. */
   readonly expiry = new QueueExpiry((queue) => {
     log.info(`queue '${queue.name}' in vhost '${queue.vhost}' expired (x-expires): deleted`);

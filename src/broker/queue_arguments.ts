@@ -178,7 +178,7 @@ export const QUEUE_ARGUMENTS: Record<string, QueueArgument> = {
   "x-queue-master-locator": { validate: noCheck, types: ["classic"], supported: always },
   "x-delivery-limit": { validate: noCheck, types: ["quorum"], supported: never },
   // Read at consume time by RabbitMQ 3.12+, not among its declare arguments.
-  "x-consumer-timeout": { validate: noCheck, types: ALL, supported: never },
+  "x-consumer-timeout": { validate: noCheck, types: ALL, supported: always },
 };
 
 /** A queue.declare's properties, as the argument checks see them. */
