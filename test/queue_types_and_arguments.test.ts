@@ -216,7 +216,6 @@ describe("argument validation", () => {
 describe.skipIf(!onWarren)("arguments Warren does not implement", () => {
   const refused: [string, Record<string, unknown>, string][] = [
     ["x-queue-mode", { "x-queue-mode": "lazy" }, "x-queue-mode lazy"],
-    ["x-delivery-limit", { "x-queue-type": "quorum", "x-delivery-limit": 3 }, "x-delivery-limit 3"],
     ["x-max-in-memory-length", { "x-queue-type": "quorum", "x-max-in-memory-length": 3 }, "x-max-in-memory-length 3"],
     ["x-dead-letter-strategy", { "x-queue-type": "quorum", "x-dead-letter-exchange": "dlx", "x-dead-letter-strategy": "at-least-once" }, "x-dead-letter-strategy at-least-once"],
   ];
@@ -232,5 +231,13 @@ describe.skipIf(!onWarren)("arguments Warren does not implement", () => {
     for (const args of [{ "x-single-active-consumer": false }, { "x-queue-mode": "default" }, { "x-queue-version": 2 }]) {
       expect(await declareOutcome(conn, uniq("noop"), { args })).toBe("ok");
     }
+  });
+});
+
+describe.skipIf(!onWarren)("checks stricter than RabbitMQ's", () => {
+  test("x-delivery-limit must be a non-negative integer (RabbitMQ 3.x takes any value unchecked)", async () => {
+    const conn = await connect();
+    await expectRefused(conn, { args: { "x-queue-type": "quorum", "x-delivery-limit": -1 } }, (q) => `invalid arg 'x-delivery-limit' for ${q}: {value_negative,-1}`);
+    await expectRefused(conn, { args: { "x-queue-type": "quorum", "x-delivery-limit": "3" } }, (q) => `invalid arg 'x-delivery-limit' for ${q}: "expected integer, got longstr"`);
   });
 });

@@ -13,6 +13,7 @@ import type { Method, MethodOf } from "../protocol/methods.ts";
 import { decodeMethod } from "../protocol/methods.ts";
 import { peekDeliveryMode, peekHeaders, peekUserId, PropertyFlag } from "../protocol/properties.ts";
 import type { FieldTable } from "../protocol/table.ts";
+import { withDeliveryCount } from "../link/envelope.ts";
 import { stampPublishRecord } from "../link/publish_record.ts";
 import { PublishFlag, Settle } from "../link/records.ts";
 import type { GotMessage } from "../link/shard_link.ts";
@@ -354,14 +355,15 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   }
 
   /** A delivery from a shard; the envelope is read in place (env[at, at+length) is valid during the call). */
-  deliver(consumer: ConsumerRecord, shard: number, deliveryId: number, redelivered: boolean, env: Uint8Array, at: number, length: number): void {
+  deliver(consumer: ConsumerRecord, shard: number, deliveryId: number, redelivered: boolean, deliveryCount: number, env: Uint8Array, at: number, length: number): void {
     if (this.state !== "open" || this.consumers.get(consumer.tag) !== consumer) {
       if (deliveryId !== 0) this.broker.settle(shard, Settle.requeue, [deliveryId]);
       return;
     }
     const tag = this.tags.add(shard, deliveryId, !consumer.noAck, consumer.timeout_ms);
     this.broker.counters.delivered++;
-    this.host.out.deliverEnvelope(this.number, consumer.tag, tag, redelivered, env, at, length, this.host.frameMax);
+    const out = withDeliveryCount({ buf: env, at, length }, deliveryCount > 0 ? deliveryCount : undefined);
+    this.host.out.deliverEnvelope(this.number, consumer.tag, tag, redelivered, out.buf, out.at, out.length, this.host.frameMax);
     this.host.markDirty();
   }
 
@@ -376,7 +378,8 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
       }
       const tag = this.tags.add(queue.shard, got.deliveryId, false);
       this.broker.counters.delivered++;
-      this.host.out.getOkEnvelope(this.number, tag, got.redelivered, got.remaining, got.env, got.at, got.length, this.host.frameMax);
+      const out = withDeliveryCount({ buf: got.env, at: got.at, length: got.length }, queue.type === "quorum" ? got.deliveryCount : undefined);
+      this.host.out.getOkEnvelope(this.number, tag, got.redelivered, got.remaining, out.buf, out.at, out.length, this.host.frameMax);
       this.host.markDirty();
     }));
   }

@@ -7,7 +7,7 @@ import { MemoryPressure } from "../link/memory_pressure.ts";
 import { beginPublishRecord, endPublishEnvelope, stampPublishRecord } from "../link/publish_record.ts";
 import { ConsumeFlag, DEAD_LETTER_REASONS, PublishFlag, QueueFlag, Settle } from "../link/records.ts";
 import { decodeProperties, encodeProperties } from "../protocol/properties.ts";
-import { deadLetter, isCycle } from "./dead_letter.ts";
+import { deadLetter, isCycle, type DeathEvent } from "./dead_letter.ts";
 import { envelopePropsLengthAt, readU32 } from "../link/envelope.ts";
 import { RecordBuilder } from "../link/record_codec.ts";
 import type { GotMessage, ShardEvents } from "../link/shard_link.ts";
@@ -55,7 +55,7 @@ export interface BrokerOptions extends ShardPoolOptions {
 /** What the broker needs from a channel to route shard records to it. */
 export interface ChannelEndpoint {
   readonly channelId: number;
-  deliver(consumer: ConsumerRecord, shard: number, deliveryId: number, redelivered: boolean, env: Uint8Array, at: number, length: number): void;
+  deliver(consumer: ConsumerRecord, shard: number, deliveryId: number, redelivered: boolean, deliveryCount: number, env: Uint8Array, at: number, length: number): void;
   shardConfirmed(shard: number, seq: number): void;
   shardNacked(seq: number): void;
   /** The queue behind the consumer is gone: drop it (and tell the client, basic.cancel). */
@@ -317,7 +317,7 @@ export class Broker implements ShardEvents {
 
   // --- shard events ------------------------------------------------------------------------
 
-  deliver(shard: number, consumerId: number, deliveryId: number, redelivered: boolean, env: Uint8Array, at: number, length: number): void {
+  deliver(shard: number, consumerId: number, deliveryId: number, redelivered: boolean, deliveryCount: number, env: Uint8Array, at: number, length: number): void {
     const consumer = this.consumers.get(consumerId);
     const channel = consumer === undefined ? undefined : this.channels.get(consumer.channel.channelId);
     if (consumer === undefined || channel === undefined) {
@@ -325,7 +325,7 @@ export class Broker implements ShardEvents {
       if (deliveryId !== 0) this.settle(shard, Settle.requeue, [deliveryId]);
       return;
     }
-    channel.deliver(consumer, shard, deliveryId, redelivered, env, at, length);
+    channel.deliver(consumer, shard, deliveryId, redelivered, deliveryCount, env, at, length);
   }
 
   confirm(shard: number, channelId: number, seq: number): void {
@@ -355,7 +355,7 @@ export class Broker implements ShardEvents {
     const body = env.subarray(propsLengthAt + 4 + propsLength, at + length);
     const dead = deadLetter(decodeProperties(env, propsLengthAt + 4, propsLength), {
       queue: queue.name,
-      reason: DEAD_LETTER_REASONS[reason] as "rejected" | "expired" | "maxlen",
+      reason: DEAD_LETTER_REASONS[reason] as DeathEvent["reason"],
       exchange,
       routingKey,
       now_s: Math.floor(Date.now() / 1000),
@@ -454,7 +454,7 @@ export class Broker implements ShardEvents {
     vhost.queues.set(name, queue);
     this.queuesById.set(queue.id, queue);
     this.expiry.used(queue);
-    const flags = (durable ? QueueFlag.durable : 0) | (autoDelete ? QueueFlag.autoDelete : 0) | (owner !== null ? QueueFlag.exclusive : 0) | (queue.type === "quorum" ? QueueFlag.persistAll : 0);
+    const flags = (durable ? QueueFlag.durable : 0) | (autoDelete ? QueueFlag.autoDelete : 0) | (owner !== null ? QueueFlag.exclusive : 0) | (queue.type === "quorum" ? QueueFlag.quorum : 0);
     this.pool.links[queue.shard]!.declare(queue.id, flags, queue.key, limits);
     this.scheduleFlush();
     return queue;

@@ -7,7 +7,7 @@ import { Decimal, Timestamp, type FieldTable, type FieldValue } from "../protoco
 export interface DeathEvent {
   /** The queue that let the message go. */
   queue: string;
-  reason: "rejected" | "expired" | "maxlen";
+  reason: "rejected" | "expired" | "maxlen" | "delivery_limit";
   /** The exchange the message was last published to, and its routing key. */
   exchange: string;
   routingKey: string;

@@ -176,7 +176,7 @@ export const QUEUE_ARGUMENTS: Record<string, QueueArgument> = {
   "x-queue-leader-locator": { validate: longstr, types: ["quorum", "stream"], supported: always },
   // Known to the queue types without a check of their own.
   "x-queue-master-locator": { validate: noCheck, types: ["classic"], supported: always },
-  "x-delivery-limit": { validate: noCheck, types: ["quorum"], supported: never },
+  "x-delivery-limit": { validate: nonNegative, types: ["quorum"], supported: always },
   // Read at consume time by RabbitMQ 3.12+, not among its declare arguments.
   "x-consumer-timeout": { validate: noCheck, types: ALL, supported: always },
 };
@@ -247,6 +247,8 @@ export function queueLimits(args: FieldTable, site: ArgumentSite = NO_SITE): Que
   if (typeof dlx === "string") limits.deadLetterExchange = dlx;
   const dlrk = args["x-dead-letter-routing-key"];
   if (typeof dlrk === "string") limits.deadLetterRoutingKey = dlrk;
+  const deliveryLimit = args["x-delivery-limit"];
+  if (deliveryLimit !== undefined) limits.deliveryLimit = nonNegative("x-delivery-limit", deliveryLimit, site);
   return limits;
 }
 

@@ -17,8 +17,8 @@ export class AcceptorOutbox {
 
   constructor(readonly sender: RecordSender) {}
 
-  deliver(redelivered: boolean, consumerId: number, deliveryId: number, env: EnvelopeBytes): void {
-    this.r.reset().u8v(ToAcceptor.deliver).u8v(redelivered ? 1 : 0).u32(consumerId).f64(deliveryId);
+  deliver(redelivered: boolean, consumerId: number, deliveryId: number, deliveryCount: number, env: EnvelopeBytes): void {
+    this.r.reset().u8v(ToAcceptor.deliver).u8v(redelivered ? 1 : 0).u32(consumerId).f64(deliveryId).u32(deliveryCount);
     this.sendWith(env);
   }
 
@@ -57,8 +57,8 @@ export class AcceptorOutbox {
     this.send();
   }
 
-  getOk(reqId: number, deliveryId: number, redelivered: boolean, remaining: number, env: EnvelopeBytes): void {
-    this.reply(reqId).u8v(1).f64(deliveryId).u8v(redelivered ? 1 : 0).u32(remaining);
+  getOk(reqId: number, deliveryId: number, redelivered: boolean, remaining: number, deliveryCount: number, env: EnvelopeBytes): void {
+    this.reply(reqId).u8v(1).f64(deliveryId).u8v(redelivered ? 1 : 0).u32(remaining).u32(deliveryCount);
     this.sendWith(env);
   }
 

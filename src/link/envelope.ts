@@ -3,7 +3,7 @@
 //   u8 exchange length, exchange, u8 routing-key length, routing key,
 //   u32 properties length, raw properties (flags + values as the publisher sent them), body.
 // Exchange and routing key are AMQP shortstrs already, so a delivery copies them as one block.
-import { peekExpiration } from "../protocol/properties.ts";
+import { decodeProperties, encodeProperties, peekExpiration } from "../protocol/properties.ts";
 import type { RecordBuilder } from "./record_codec.ts";
 
 /** Starts an envelope in `r`: exchange and routing key. Properties and body follow (writeContent). */
@@ -31,4 +31,35 @@ export function envelopeExpiration_ms(env: Uint8Array, at: number): number | und
   const lengthAt = envelopePropsLengthAt(env, at);
   const expiration = peekExpiration(env, lengthAt + 4, readU32(env, lengthAt));
   return expiration === undefined ? undefined : Number(expiration);
+}
+
+/** An envelope in place: buf[at, at + length). */
+export interface EnvelopeSpan {
+  buf: Uint8Array;
+  at: number;
+  length: number;
+}
+
+/**
+ * The envelope with `count` (returns so far, from a quorum queue) in an `x-delivery-count` header
+ * (a long, as RabbitMQ adds it): a copy, or the envelope itself when `count` is undefined. RabbitMQ
+ * adds it to a quorum queue's basic.get always and to a consumer's delivery once it is above 0,
+ * so only those pay the copy.
+ */
+export function withDeliveryCount(span: EnvelopeSpan, count: number | undefined): EnvelopeSpan {
+  if (count === undefined) return span;
+  const { buf: env, at, length } = span;
+  const lengthAt = envelopePropsLengthAt(env, at);
+  const propsLength = readU32(env, lengthAt);
+  const props = decodeProperties(env, lengthAt + 4, propsLength);
+  props.headers = { ...(props.headers ?? {}), "x-delivery-count": BigInt(count) };
+  const encoded = encodeProperties(props);
+  const keys = lengthAt - at;
+  const bodyAt = lengthAt + 4 + propsLength;
+  const out = new Uint8Array(keys + 4 + encoded.length + (at + length - bodyAt));
+  out.set(env.subarray(at, lengthAt), 0);
+  new DataView(out.buffer).setUint32(keys, encoded.length);
+  out.set(encoded, keys + 4);
+  out.set(env.subarray(bodyAt, at + length), keys + 4 + encoded.length);
+  return { buf: out, at: 0, length: out.length };
 }

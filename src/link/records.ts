@@ -27,7 +27,7 @@ export const ToShard = {
   cancel: 6,
   /** u8 action (Settle), u32 n, n × f64 deliveryId */
   settle: 7,
-  /** u32 queueId, u32 reqId, u8 noAck → reply u8 found, [f64 deliveryId, u8 redelivered, u32 remaining, envelope] */
+  /** u32 queueId, u32 reqId, u8 noAck → reply u8 found, [f64 deliveryId, u8 redelivered, u32 remaining, u32 deliveryCount, envelope] */
   get: 8,
   /** u32 reqId → reply (empty) once everything sent before it is enqueued and durable */
   sync: 9,
@@ -44,7 +44,7 @@ export const ToShard = {
 } as const;
 
 export const ToAcceptor = {
-  /** u8 redelivered, u32 consumerId, f64 deliveryId (0 for no-ack), envelope */
+  /** u8 redelivered, u32 consumerId, f64 deliveryId (0 for no-ack), u32 deliveryCount (returns so far; quorum queues), envelope */
   deliver: 1,
   /** u32 reqId, then the reply fields of the request */
   reply: 2,
@@ -67,15 +67,18 @@ export const ToAcceptor = {
 } as const;
 
 /** RabbitMQ's x-death reasons, by their index here. */
-export const DEAD_LETTER_REASONS = ["", "rejected", "expired", "maxlen"] as const;
-export const DeadLetterReason = { rejected: 1, expired: 2, maxlen: 3 } as const;
+export const DEAD_LETTER_REASONS = ["", "rejected", "expired", "maxlen", "delivery_limit"] as const;
+export const DeadLetterReason = { rejected: 1, expired: 2, maxlen: 3, deliveryLimit: 4 } as const;
 
 export const Settle = { ack: 0, requeue: 1, drop: 2 } as const;
 
 /** expires: the properties carry an expiration (per-message TTL) the shard must read. */
 export const PublishFlag = { persistent: 1, confirm: 2, expires: 4 } as const;
-/** persistAll: a quorum queue journals every message, whatever its delivery-mode (as RabbitMQ's Raft log). */
-export const QueueFlag = { durable: 1, autoDelete: 2, exclusive: 4, persistAll: 8 } as const;
+/**
+ * quorum: a quorum queue's semantics on the one storage: every message journaled whatever its
+ * delivery-mode (as RabbitMQ's Raft log), and returns counted (x-delivery-count, x-delivery-limit).
+ */
+export const QueueFlag = { durable: 1, autoDelete: 2, exclusive: 4, quorum: 8 } as const;
 export const ConsumeFlag = { noAck: 1 } as const;
 
 /** The declare arguments a shard acts on (the acceptor validated them), sent as JSON. */
@@ -94,4 +97,6 @@ export interface QueueLimits {
   singleActiveConsumer?: boolean;
   /** x-max-priority: a priority queue with levels 0..maxPriority. */
   maxPriority?: number;
+  /** x-delivery-limit (quorum): a message returned more often than this is dead-lettered (reason delivery_limit) or dropped. */
+  deliveryLimit?: number;
 }

@@ -9,7 +9,7 @@ import { ToAcceptor, ToShard, type QueueLimits } from "./records.ts";
 /** What the acceptor does with the shard's unsolicited records. */
 export interface ShardEvents {
   /** The message envelope is env[at, at+length), valid only during the call. */
-  deliver(shard: number, consumerId: number, deliveryId: number, redelivered: boolean, env: Uint8Array, at: number, length: number): void;
+  deliver(shard: number, consumerId: number, deliveryId: number, redelivered: boolean, deliveryCount: number, env: Uint8Array, at: number, length: number): void;
   confirm(shard: number, channelId: number, seq: number): void;
   nack(shard: number, channelId: number, seq: number): void;
   /** A message a queue let go, to route to its dead-letter exchange (env valid only during the call). */
@@ -25,6 +25,8 @@ export interface GotMessage {
   deliveryId: number;
   redelivered: boolean;
   remaining: number;
+  /** Returns so far (quorum queues; 0 otherwise): the x-delivery-count header. */
+  deliveryCount: number;
   env: Uint8Array;
   at: number;
   length: number;
@@ -48,7 +50,7 @@ export class ShardLink {
   private readonly cursor = new RecordCursor();
   /** Scratch for one record at a time; the sender copies it into the ring. */
   private readonly record = new RecordBuilder();
-  private readonly got: GotMessage = { deliveryId: 0, redelivered: false, remaining: 0, env: new Uint8Array(0), at: 0, length: 0 };
+  private readonly got: GotMessage = { deliveryId: 0, redelivered: false, remaining: 0, deliveryCount: 0, env: new Uint8Array(0), at: 0, length: 0 };
 
   constructor(
     readonly index: number,
@@ -122,6 +124,7 @@ export class ShardLink {
       got.deliveryId = c.f64();
       got.redelivered = c.u8v() !== 0;
       got.remaining = c.u32();
+      got.deliveryCount = c.u32();
       got.env = c.u8;
       got.at = c.pos;
       got.length = c.end - c.pos;
@@ -179,7 +182,8 @@ export class ShardLink {
         const redelivered = c.u8v() !== 0;
         const consumerId = c.u32();
         const deliveryId = c.f64();
-        this.events.deliver(this.index, consumerId, deliveryId, redelivered, c.u8, c.pos, c.end - c.pos);
+        const deliveryCount = c.u32();
+        this.events.deliver(this.index, consumerId, deliveryId, redelivered, deliveryCount, c.u8, c.pos, c.end - c.pos);
         return;
       }
       case ToAcceptor.reply: {

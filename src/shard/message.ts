@@ -22,4 +22,6 @@ export interface QueueEntry extends Envelope {
   redelivered: boolean;
   /** Date.now() after which the entry is dropped instead of delivered; 0 = never. */
   readonly expiresAt_ms: number;
+  /** Times it was returned to its queue after a delivery (counted by quorum queues only). */
+  deliveryCount: number;
 }

@@ -27,8 +27,8 @@ export class PriorityReady implements ReadyMessages {
     return this.head()?.headExpiresAt_ms ?? -1;
   }
 
-  push(env: Envelope, position: number, redelivered: boolean, expiresAt_ms: number): void {
-    this.level(env).push(env, position, redelivered, expiresAt_ms);
+  push(env: Envelope, position: number, redelivered: boolean, expiresAt_ms: number, deliveryCount = 0): void {
+    this.level(env).push(env, position, redelivered, expiresAt_ms, deliveryCount);
     this.count++;
   }
 

@@ -29,8 +29,8 @@ export class ShardQueue {
     readonly key: string,
     readonly durable: boolean,
     readonly limits: QueueLimits,
-    /** Every message is kept as persistent, whatever its delivery-mode (a quorum queue). */
-    readonly persistAll = false,
+    /** A quorum queue: every message kept as persistent whatever its delivery-mode, returns counted. */
+    readonly quorum = false,
   ) {
     this.ready = limits.maxPriority !== undefined && limits.maxPriority > 0 ? new PriorityReady(limits.maxPriority) : new ReadyQueue();
   }
@@ -51,7 +51,7 @@ export class ShardQueue {
     while (this.ready.length > 0 && this.wouldOverflow(size)) dropped.push(this.take()!);
     if (this.wouldOverflow(size)) {
       // max-length 0: the message itself is dropped at once, as RabbitMQ does.
-      dropped.push({ ...env, position, redelivered, expiresAt_ms });
+      dropped.push({ ...env, position, redelivered, expiresAt_ms, deliveryCount: 0 });
       return "queued";
     }
     this.ready.push(env, position, redelivered, expiresAt_ms);
@@ -81,12 +81,22 @@ export class ShardQueue {
     }
   }
 
-  /** Puts a delivered entry back at its original place, marked redelivered. */
-  requeue(entry: QueueEntry): void {
+  /**
+   * Puts a delivered entry back at its original place, marked redelivered; a quorum queue counts
+   * the return. "over-limit" (and the entry stays out) once it was returned more than
+   * x-delivery-limit times, as rabbit_fifo's return: the caller dead-letters or drops it.
+   */
+  requeue(entry: QueueEntry): "requeued" | "over-limit" {
     entry.redelivered = true;
+    if (this.quorum) {
+      entry.deliveryCount++;
+      const limit = this.limits.deliveryLimit;
+      if (limit !== undefined && entry.deliveryCount > limit) return "over-limit";
+    }
     this.readyBytes += entry.length;
     if (entry.expiresAt_ms !== 0) this.expiring++;
     this.ready.insert(entry);
+    return "requeued";
   }
 
   purge(): QueueEntry[] {

@@ -1,6 +1,6 @@
 // A queue's ready messages, column by column: typed arrays (id, offset, length, position, expiry,
 // flags) plus one array of references to where the bytes live. A million queued messages as
-// objects (an entry and its message) took ~130 bytes each on the JS heap; here a slot takes 41
+// objects (an entry and its message) took ~130 bytes each on the JS heap; here a slot takes 45
 // bytes, and no object exists until a message is taken out (delivered, got, dropped, purged).
 //
 // Storage grows in chunks so that no size ever costs a copy of the whole queue: a short queue is
@@ -30,6 +30,7 @@ class Chunk {
   readonly positions: Float64Array;
   readonly expiries: Float64Array;
   readonly flags: Uint8Array;
+  readonly deliveryCounts: Uint32Array;
 
   constructor(readonly slots: number) {
     this.ids = new Float64Array(slots);
@@ -39,6 +40,7 @@ class Chunk {
     this.positions = new Float64Array(slots);
     this.expiries = new Float64Array(slots);
     this.flags = new Uint8Array(slots);
+    this.deliveryCounts = new Uint32Array(slots);
   }
 }
 
@@ -47,7 +49,7 @@ export interface ReadyMessages {
   readonly length: number;
   /** Expiry (Date.now() ms, 0 = never) of the next message out; -1 when empty. */
   readonly headExpiresAt_ms: number;
-  push(env: Envelope, position: number, redelivered: boolean, expiresAt_ms: number): void;
+  push(env: Envelope, position: number, redelivered: boolean, expiresAt_ms: number, deliveryCount?: number): void;
   /** Puts a taken entry back at its place. */
   insert(entry: QueueEntry): void;
   shift(): QueueEntry | undefined;
@@ -79,10 +81,10 @@ export class ReadyQueue implements ReadyMessages {
     return this.lc.expiries[this.ls]!;
   }
 
-  push(env: Envelope, position: number, redelivered: boolean, expiresAt_ms: number): void {
+  push(env: Envelope, position: number, redelivered: boolean, expiresAt_ms: number, deliveryCount = 0): void {
     this.makeRoomAtTail();
     this.locate(this.count);
-    this.write(this.lc, this.ls, env, position, redelivered, expiresAt_ms);
+    this.write(this.lc, this.ls, env, position, redelivered, expiresAt_ms, deliveryCount);
     this.count++;
   }
 
@@ -103,7 +105,7 @@ export class ReadyQueue implements ReadyMessages {
     }
     this.count++;
     this.locate(i);
-    this.write(this.lc, this.ls, entry, entry.position, entry.redelivered, entry.expiresAt_ms);
+    this.write(this.lc, this.ls, entry, entry.position, entry.redelivered, entry.expiresAt_ms, entry.deliveryCount);
   }
 
   /** Takes the head message out as an entry. */
@@ -125,6 +127,7 @@ export class ReadyQueue implements ReadyMessages {
       position: c.positions[i]!,
       redelivered: (flags & FLAG_REDELIVERED) !== 0,
       expiresAt_ms: c.expiries[i]!,
+      deliveryCount: c.deliveryCounts[i]!,
     };
     c.stores[i] = undefined;
     this.count--;
@@ -211,7 +214,7 @@ export class ReadyQueue implements ReadyMessages {
     return chunk;
   }
 
-  private write(c: Chunk, i: number, env: Envelope, position: number, redelivered: boolean, expiresAt_ms: number): void {
+  private write(c: Chunk, i: number, env: Envelope, position: number, redelivered: boolean, expiresAt_ms: number, deliveryCount: number): void {
     c.ids[i] = env.id;
     c.stores[i] = env.slab ?? env.buf;
     c.ats[i] = env.at;
@@ -219,6 +222,7 @@ export class ReadyQueue implements ReadyMessages {
     c.positions[i] = position;
     c.expiries[i] = expiresAt_ms;
     c.flags[i] = (env.persistent ? FLAG_PERSISTENT : 0) | (redelivered ? FLAG_REDELIVERED : 0);
+    c.deliveryCounts[i] = deliveryCount;
   }
 
   /** Message `from` goes to slot `to` (indices from the head). */
@@ -250,4 +254,5 @@ function copySlot(from: Chunk, f: number, to: Chunk, t: number): void {
   to.positions[t] = from.positions[f]!;
   to.expiries[t] = from.expiries[f]!;
   to.flags[t] = from.flags[f]!;
+  to.deliveryCounts[t] = from.deliveryCounts[f]!;
 }

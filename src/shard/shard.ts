@@ -134,7 +134,7 @@ export class Shard implements ShardRequests {
   declare(queueId: number, reqId: number, flags: number, key: string, args: QueueLimits): void {
     let queue = this.queues.get(queueId);
     if (queue === undefined) {
-      queue = new ShardQueue(queueId, key, (flags & QueueFlag.durable) !== 0, args, (flags & QueueFlag.persistAll) !== 0);
+      queue = new ShardQueue(queueId, key, (flags & QueueFlag.durable) !== 0, args, (flags & QueueFlag.quorum) !== 0);
       this.queues.set(queueId, queue);
       this.adoptRecovered(queue);
     }
@@ -212,7 +212,7 @@ export class Shard implements ShardRequests {
       const queue = this.queues.get(queueIds.u32(i));
       if (queue === undefined) continue; // deleted while the publish was in flight: dropped
       // The entry's own persistence: the scratch envelope is copied into each queue it enters.
-      env.persistent = persistent || queue.persistAll;
+      env.persistent = persistent || queue.quorum;
       const ttl_ms = minTtl(messageTtl_ms, queue.limits.messageTtl_ms);
       const enqueued_ms = ttl_ms === undefined ? 0 : now_ms || Date.now();
       const expiresAt_ms = ttl_ms === undefined ? 0 : enqueued_ms + ttl_ms;
@@ -326,7 +326,11 @@ export class Shard implements ShardRequests {
         if (!consumer.cancelled) this.dirty.add(queue);
       }
       if (action === Settle.requeue && !queue.deleted) {
-        queue.requeue(entry);
+        if (queue.requeue(entry) === "over-limit") {
+          this.deadLetter(queue, entry, DeadLetterReason.deliveryLimit);
+          this.forget(queue, entry);
+          continue;
+        }
         if (entry.expiresAt_ms !== 0) this.watchExpiry(queue);
         if (queue.consumers.length > 0) this.dirty.add(queue);
       } else {
@@ -346,7 +350,7 @@ export class Shard implements ShardRequests {
     }
     const deliveryId = noAck ? 0 : this.track(queue, entry, null);
     // Sent before a no-ack get is forgotten: forgetting may release its slab space.
-    this.out.getOk(reqId, deliveryId, entry.redelivered, queue.messageCount, entry);
+    this.out.getOk(reqId, deliveryId, entry.redelivered, queue.messageCount, entry.deliveryCount, entry);
     if (noAck) this.forget(queue, entry);
     if (queue.inFlow) this.updateFlow(queue);
     else this.noteDelivered(queue, entry);
@@ -397,7 +401,7 @@ export class Shard implements ShardRequests {
       const entry = queue.take()!;
       const deliveryId = consumer.noAck ? 0 : this.track(queue, entry, consumer);
       // Sent before a no-ack delivery is forgotten: forgetting may release its slab space.
-      this.out.deliver(entry.redelivered, consumer.id, deliveryId, entry);
+      this.out.deliver(entry.redelivered, consumer.id, deliveryId, entry.deliveryCount, entry);
       if (consumer.noAck) {
         this.forget(queue, entry);
       } else {

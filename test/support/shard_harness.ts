@@ -51,7 +51,7 @@ export class ShardHarness implements ShardEvents {
   }
 
   // ShardEvents
-  deliver(_shard: number, consumerId: number, deliveryId: number, redelivered: boolean, env: Uint8Array, at: number, length: number): void {
+  deliver(_shard: number, consumerId: number, deliveryId: number, redelivered: boolean, _deliveryCount: number, env: Uint8Array, at: number, length: number): void {
     this.deliveries.push({ consumerId, deliveryId, redelivered, body: envelopeBody(env, at, length) });
   }
   confirm(_shard: number, channelId: number, seq: number): void {
