@@ -39,6 +39,9 @@ export interface BrokerConfig {
   productName: string;
   /** How long a delivery may stay unacknowledged before its channel is closed (RabbitMQ 3.12's consumer_timeout; 0 = forever). */
   consumerTimeout_ms: number;
+  /** Ready messages a queue keeps in memory, and their bytes; the rest of a longer queue is on disk. */
+  queueWindowMessages: number;
+  queueWindow_bytes: number;
 }
 
 export const defaults: BrokerConfig = {
@@ -69,6 +72,8 @@ export const defaults: BrokerConfig = {
   loadDefinitions: "",
   productName: "Warren",
   consumerTimeout_ms: 1_800_000,
+  queueWindowMessages: 4096,
+  queueWindow_bytes: 4 * 1024 * 1024,
 };
 
 const flags: Record<string, keyof BrokerConfig> = {
@@ -96,6 +101,8 @@ const flags: Record<string, keyof BrokerConfig> = {
   "--load-definitions": "loadDefinitions",
   "--product-name": "productName",
   "--consumer-timeout": "consumerTimeout_ms",
+  "--queue-window-messages": "queueWindowMessages",
+  "--queue-window-bytes": "queueWindow_bytes",
 };
 
 export const usage = `usage: bun run server [options]
@@ -125,6 +132,9 @@ export const usage = `usage: bun run server [options]
   --load-definitions FILE  import this definitions file (RabbitMQ's JSON) at every start
   --product-name NAME   the product connection.start advertises (default Warren)
   --consumer-timeout MS close a channel whose delivery stays unacknowledged this long (default 1800000, 0 = never)
+  --queue-window-messages N  ready messages a queue keeps in memory; the rest of a longer queue
+                        is paged to disk (default 4096)
+  --queue-window-bytes N  at most this many bytes of them (default 4194304)
   --config FILE         JSON file with any of the keys above (camelCase names as in BrokerConfig)`;
 
 export function parseArgs(argv: readonly string[]): BrokerConfig {
@@ -169,6 +179,7 @@ export function parseArgs(argv: readonly string[]): BrokerConfig {
   }
   if (config.fsync !== "always" && config.fsync !== "never") throw new Error("--fsync must be always or never");
   if (config.workers < 1 || config.workers > 64) throw new Error("--workers must be 1..64");
+  if (config.queueWindowMessages < 1) throw new Error("--queue-window-messages must be at least 1");
   if (config.frameMax_bytes < 4096) throw new Error("--frame-max must be at least 4096");
   if (config.channelMax < 1 || config.channelMax > 65535) throw new Error("--channel-max must be 1..65535");
   parseWatermark(config.vmMemoryHighWatermark);

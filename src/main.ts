@@ -40,6 +40,8 @@ async function main(): Promise<void> {
       dataDir: config.dataDir,
       fsync: config.fsync,
       skipDamaged: config.skipDamaged,
+      queueWindowMessages: config.queueWindowMessages,
+      queueWindow_bytes: config.queueWindow_bytes,
       defaultUser: config.defaultUser,
       defaultPass: config.defaultPass,
     });

@@ -17,6 +17,9 @@ export interface ShardPoolOptions {
   dataDir: string | null;
   fsync: "always" | "never";
   skipDamaged: boolean;
+  /** Ready messages a queue keeps in memory (and their bytes) before the rest is paged to disk. */
+  queueWindowMessages: number;
+  queueWindow_bytes: number;
 }
 
 /** A shard that has not answered its start-up handshake by then is reported as failed. */
@@ -57,6 +60,11 @@ export class ShardPool {
         journalDir: options.dataDir === null ? null : join(options.dataDir, `shard-${index}`),
         fsync: options.fsync,
         skipDamaged: options.skipDamaged,
+        window: {
+          messages: options.queueWindowMessages,
+          bytes: options.queueWindow_bytes,
+          pageDir: options.dataDir === null ? null : join(options.dataDir, `shard-${index}`, "pages"),
+        },
       };
       worker.postMessage(init);
     }

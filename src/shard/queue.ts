@@ -1,16 +1,39 @@
 // A queue's contents inside its shard: ready messages in FIFO order, its consumers, and the limits
 // from its declare arguments. Unacknowledged deliveries are tracked by the shard (they belong to
 // channels, not queues) but counted here for declare-ok / stats.
+//
+// Ready messages are a memory window at the head (`ready`) and, once the window is full, the rest
+// on disk in arrival order (`paged`, PagedMessages). A message is paged only when every message
+// ahead of it is in the window or paged, so the window is always the queue's head; it is refilled
+// from disk as it drains below half. Priority queues keep everything in memory.
 import type { Consumer } from "./consumer.ts";
 import type { Envelope, QueueEntry } from "./message.ts";
+import { PagedMessages } from "./paged_messages.ts";
 import { PriorityReady } from "./priority_ready.ts";
 import { ReadyQueue, type ReadyMessages } from "./ready_queue.ts";
 import type { QueueLimits } from "../link/records.ts";
 
-export type EnqueueResult = "queued" | "refused";
+/** "paged": the queue copied the bytes to disk and holds no reference to where they were. */
+export type EnqueueResult = "queued" | "paged" | "refused";
+
+/** How much of a queue's head stays in memory. */
+export interface MemoryWindow {
+  messages: number;
+  bytes: number;
+  /** Where the queue's page files go; null keeps everything in memory. */
+  pageDir: string | null;
+}
+
+export const ALL_IN_MEMORY: MemoryWindow = { messages: Infinity, bytes: Infinity, pageDir: null };
 
 export class ShardQueue {
+  /** The head of the ready messages, in memory. */
   readonly ready: ReadyMessages;
+  /** The rest, on disk (null until the window first fills, and for queues that never page). */
+  private paged: PagedMessages | null = null;
+  private readonly pageable: boolean;
+  /** Envelope bytes of `ready` (readyBytes counts the paged ones too). */
+  private windowBytes = 0;
   readonly consumers: Consumer[] = [];
   /** Next position handed to an enqueued entry; requeued entries keep theirs. */
   private nextPosition = 0;
@@ -31,12 +54,21 @@ export class ShardQueue {
     readonly limits: QueueLimits,
     /** A quorum queue: every message kept as persistent whatever its delivery-mode, returns counted. */
     readonly quorum = false,
+    private readonly window: MemoryWindow = ALL_IN_MEMORY,
   ) {
-    this.ready = limits.maxPriority !== undefined && limits.maxPriority > 0 ? new PriorityReady(limits.maxPriority) : new ReadyQueue();
+    const priority = limits.maxPriority !== undefined && limits.maxPriority > 0;
+    this.ready = priority ? new PriorityReady(limits.maxPriority!) : new ReadyQueue();
+    this.pageable = !priority && window.pageDir !== null;
   }
 
+  /** Ready messages, in memory and paged. */
   get messageCount(): number {
-    return this.ready.length;
+    return this.ready.length + (this.paged?.count ?? 0);
+  }
+
+  /** Ready messages on disk only. */
+  get pagedCount(): number {
+    return this.paged?.count ?? 0;
   }
 
   /**
@@ -48,24 +80,35 @@ export class ShardQueue {
     const size = env.length;
     if (this.wouldOverflow(size) && (this.limits.overflow === "reject-publish" || this.limits.overflow === "reject-publish-dlx")) return "refused";
     const position = this.nextPosition++;
-    while (this.ready.length > 0 && this.wouldOverflow(size)) dropped.push(this.take()!);
+    while (this.messageCount > 0 && this.wouldOverflow(size)) dropped.push(this.take()!);
     if (this.wouldOverflow(size)) {
       // max-length 0: the message itself is dropped at once, as RabbitMQ does.
       dropped.push({ ...env, position, redelivered, expiresAt_ms, deliveryCount: 0 });
       return "queued";
     }
-    this.ready.push(env, position, redelivered, expiresAt_ms);
     if (expiresAt_ms !== 0) this.expiring++;
     this.readyBytes += size;
+    // The window is never empty while messages are paged: an empty one takes the message itself.
+    if (this.pageable && this.ready.length > 0 && (this.pagedCount > 0 || this.ready.length >= this.window.messages || this.windowBytes + size > this.window.bytes)) {
+      this.paged ??= new PagedMessages(this.window.pageDir!, `q${this.id}`);
+      this.paged.append(env, position, redelivered, expiresAt_ms, 0);
+      return "paged";
+    }
+    this.ready.push(env, position, redelivered, expiresAt_ms);
+    this.windowBytes += size;
     return "queued";
   }
 
-  /** Takes the head ready entry. */
+  /** Takes the head ready entry (refilling the window from disk as it drains). */
   take(): QueueEntry | undefined {
     const entry = this.ready.shift();
     if (entry !== undefined) {
       this.readyBytes -= entry.length;
+      this.windowBytes -= entry.length;
       if (entry.expiresAt_ms !== 0) this.expiring--;
+      if (this.paged !== null && this.paged.count > 0 && this.ready.length <= this.window.messages / 2) {
+        this.windowBytes += this.paged.refill(this.ready, this.window.messages, this.window.bytes - this.windowBytes);
+      }
     }
     return entry;
   }
@@ -95,14 +138,25 @@ export class ShardQueue {
     }
     this.readyBytes += entry.length;
     if (entry.expiresAt_ms !== 0) this.expiring++;
+    this.windowBytes += entry.length;
     this.ready.insert(entry);
     return "requeued";
   }
 
-  purge(): QueueEntry[] {
+  /** Takes every ready message out, in order, handing each to `each`; returns how many. */
+  purge(each: (entry: QueueEntry) => void): number {
+    const count = this.messageCount;
+    for (const entry of this.ready.clear()) each(entry);
+    this.paged?.clear(each);
     this.readyBytes = 0;
+    this.windowBytes = 0;
     this.expiring = 0;
-    return this.ready.clear();
+    return count;
+  }
+
+  /** The queue is deleted: its page files go. */
+  close(): void {
+    this.paged?.close();
   }
 
   addConsumer(consumer: Consumer): void {
@@ -143,7 +197,8 @@ export class ShardQueue {
 
   private wouldOverflow(size_bytes: number): boolean {
     const { maxLength, maxLengthBytes } = this.limits;
-    return (maxLength !== undefined && this.ready.length + 1 > maxLength) ||
+    return (maxLength !== undefined && this.messageCount + 1 > maxLength) ||
       (maxLengthBytes !== undefined && this.readyBytes + size_bytes > maxLengthBytes);
   }
 }
+

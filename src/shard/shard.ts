@@ -13,7 +13,7 @@ import type { RecordSender } from "../rings/record_link.ts";
 import { Consumer } from "./consumer.ts";
 import { Deque } from "./deque.ts";
 import type { Envelope, QueueEntry } from "./message.ts";
-import { ShardQueue } from "./queue.ts";
+import { ALL_IN_MEMORY, ShardQueue, type MemoryWindow } from "./queue.ts";
 import { SlabAllocator } from "./slab.ts";
 
 interface Unacked {
@@ -88,6 +88,7 @@ export class Shard implements ShardRequests {
     private readonly sender: RecordSender,
     private readonly credits: CreditSlots,
     private readonly journal: Journal | null,
+    private readonly window: MemoryWindow = ALL_IN_MEMORY,
   ) {
     this.out = new AcceptorOutbox(sender);
     sender.onDrained = () => this.onBatchEnd();
@@ -134,7 +135,7 @@ export class Shard implements ShardRequests {
   declare(queueId: number, reqId: number, flags: number, key: string, args: QueueLimits): void {
     let queue = this.queues.get(queueId);
     if (queue === undefined) {
-      queue = new ShardQueue(queueId, key, (flags & QueueFlag.durable) !== 0, args, (flags & QueueFlag.quorum) !== 0);
+      queue = new ShardQueue(queueId, key, (flags & QueueFlag.durable) !== 0, args, (flags & QueueFlag.quorum) !== 0, this.window);
       this.queues.set(queueId, queue);
       this.adoptRecovered(queue);
     }
@@ -174,7 +175,10 @@ export class Shard implements ShardRequests {
     const count = queue.messageCount;
     queue.deleted = true;
     // The journal drops the queue whole; only the slab holds go one by one.
-    for (const entry of queue.purge()) if (entry.slab !== null) this.slabs.release(entry.slab);
+    queue.purge((entry) => {
+      if (entry.slab !== null) this.slabs.release(entry.slab);
+    });
+    queue.close();
     for (const consumer of [...queue.consumers]) this.cancel(consumer.id);
     this.queues.delete(queueId);
     this.dirty.delete(queue);
@@ -184,12 +188,9 @@ export class Shard implements ShardRequests {
 
   purge(queueId: number, reqId: number): void {
     const queue = this.queues.get(queueId);
-    const purged = queue === undefined ? [] : queue.purge();
-    if (queue !== undefined) {
-      for (const entry of purged) this.forget(queue, entry);
-      if (queue.inFlow) this.updateFlow(queue);
-    }
-    if (reqId !== 0) this.out.purgeOk(reqId, purged.length);
+    const purged = queue === undefined ? 0 : queue.purge((entry) => this.forget(queue, entry));
+    if (queue?.inFlow === true) this.updateFlow(queue);
+    if (reqId !== 0) this.out.purgeOk(reqId, purged);
   }
 
   publish(flags: number, channelId: number, seq: number, u8: Uint8Array, blobAt: number, blobLength: number, queueIds: RecordList): void {
@@ -216,12 +217,13 @@ export class Shard implements ShardRequests {
       const ttl_ms = minTtl(messageTtl_ms, queue.limits.messageTtl_ms);
       const enqueued_ms = ttl_ms === undefined ? 0 : now_ms || Date.now();
       const expiresAt_ms = ttl_ms === undefined ? 0 : enqueued_ms + ttl_ms;
-      if (queue.enqueue(env, this.dropped, expiresAt_ms) === "refused") {
+      const result = queue.enqueue(env, this.dropped, expiresAt_ms);
+      if (result === "refused") {
         refused = true;
         if (queue.limits.overflow === "reject-publish-dlx") this.deadLetter(queue, env, DeadLetterReason.maxlen);
         continue;
       }
-      if (slab !== null) this.slabs.hold(slab);
+      if (result === "queued" && slab !== null) this.slabs.hold(slab);
       this.discardDropped(queue, DeadLetterReason.maxlen);
       if (ttl_ms === 0) this.deliverOrExpire(queue, enqueued_ms);
       else if (expiresAt_ms !== 0) this.watchExpiry(queue);
@@ -367,7 +369,7 @@ export class Shard implements ShardRequests {
 
   /** Tells the acceptor when the queue enters or leaves flow (see FLOW_HIGH_MESSAGES). */
   private updateFlow(queue: ShardQueue): void {
-    const backlog = queue.ready.length;
+    const backlog = queue.messageCount;
     const bytes = queue.readyBytes;
     if (!queue.inFlow) {
       if (queue.consumers.length === 0 || (backlog <= FLOW_HIGH_MESSAGES && bytes <= FLOW_HIGH_BYTES)) return;

@@ -6,6 +6,8 @@ import { CreditSlots } from "../link/credit_slots.ts";
 import { PressureValve } from "../link/memory_pressure.ts";
 import { ShardInbox } from "../link/shard_inbox.ts";
 import { RecordReceiver, RecordSender } from "../rings/record_link.ts";
+import { resetPageDir } from "./paged_messages.ts";
+import type { MemoryWindow } from "./queue.ts";
 import { Shard } from "./shard.ts";
 
 export interface ShardInit {
@@ -19,6 +21,7 @@ export interface ShardInit {
   journalDir: string | null;
   fsync: "always" | "never";
   skipDamaged: boolean;
+  window: MemoryWindow;
 }
 
 export type ShardReady =
@@ -33,8 +36,9 @@ self.onmessage = (event: MessageEvent<ShardInit>) => {
     const journal = init.journalDir === null
       ? null
       : Journal.open({ dir: init.journalDir, fsync: init.fsync, skipDamaged: init.skipDamaged });
+    if (init.window.pageDir !== null) resetPageDir(init.window.pageDir);
     const sender = new RecordSender(init.toAcceptor);
-    const shard = new Shard(sender, new CreditSlots(init.credits), journal);
+    const shard = new Shard(sender, new CreditSlots(init.credits), journal, init.window);
     const { messages, elapsed_ms } = shard.recover();
     const inbox = new ShardInbox(shard);
     const valve = new PressureValve(init.pressure);

@@ -1,0 +1,245 @@
+// The part of a queue behind its memory window: messages that live only on disk until the window
+// drains down to them. A FIFO of 1 MiB blocks in per-queue segment files (8 MiB); the tail block
+// fills in memory and is written when full, older blocks are on disk only, and the head block is
+// read back whole (one sequential read per ~14,000 small messages) when the window takes from it.
+// What a paged message costs in RAM is its share of a block descriptor (~100 bytes per MiB).
+//
+// Crash semantics: page files are a cache, never synced. A persistent message of a durable queue
+// is in the shard's journal as well, which is what recovery reads; a transient message is gone
+// after a restart, as it would be in memory. The shard deletes every page file at start-up.
+//
+// I/O is synchronous: writes land in the page cache (~0.3 ms per MiB) and a read happens once per
+// block, so the shard's thread waits far less on it than on its own delivery work; fdatasync,
+// which does block for milliseconds, is never called on these files.
+import * as fs from "node:fs";
+import { join } from "node:path";
+import { invariant } from "../invariant.ts";
+import { copyBytes } from "../copy_bytes.ts";
+import type { Envelope, QueueEntry } from "./message.ts";
+import type { ReadyMessages } from "./ready_queue.ts";
+
+/** A block is written when it holds this much; a record larger than a block gets a block of its own. */
+export const PAGE_BLOCK_BYTES = 1024 * 1024;
+/** Blocks are appended to a segment file until it passes this size; a segment is deleted once read. */
+const SEGMENT_BYTES = 8 * 1024 * 1024;
+/** u32 envelope length, f64 msgId, f64 position, f64 expiresAt_ms, u32 deliveryCount, u8 flags. */
+const RECORD_HEADER_BYTES = 33;
+const FLAG_PERSISTENT = 1;
+const NO_BYTES = new Uint8Array(0);
+const FLAG_REDELIVERED = 2;
+
+class Block {
+  /** The bytes while the block is being filled or has been read back; null while only on disk. */
+  bytes: Uint8Array | null = null;
+  view: DataView | null = null;
+  length = 0;
+  records = 0;
+  /** Next record to take (the head block only). */
+  readAt = 0;
+  written = false;
+
+  constructor(
+    readonly segment: number,
+    readonly fileOffset: number,
+    capacity: number,
+  ) {
+    this.hold(new Uint8Array(capacity));
+  }
+
+  hold(bytes: Uint8Array | null): void {
+    this.bytes = bytes;
+    this.view = bytes === null ? null : new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+}
+
+export class PagedMessages {
+  private readonly blocks: Block[] = [];
+  /** Index of the head block in `blocks` (blocks before it are gone; the array is compacted now and then). */
+  private head = 0;
+  private segment = 0;
+  private segmentBytes = 0;
+  private readonly fds = new Map<number, number>();
+  count = 0;
+  /** Envelope bytes of the paged messages. */
+  bytes = 0;
+  /** The message being moved into the window: ReadyMessages.push copies its fields. */
+  private readonly scratch: { -readonly [K in keyof Envelope]: Envelope[K] } = { id: 0, buf: NO_BYTES, at: 0, length: 0, slab: null, persistent: false };
+
+  constructor(
+    private readonly dir: string,
+    /** The file name prefix: one queue's segments are `${prefix}.${segment}`. */
+    private readonly prefix: string,
+  ) {}
+
+  /** Appends a message behind the ones already paged. */
+  append(env: Envelope, position: number, redelivered: boolean, expiresAt_ms: number, deliveryCount: number): void {
+    const size = RECORD_HEADER_BYTES + env.length;
+    let tail = this.blocks.length > this.head ? this.blocks[this.blocks.length - 1]! : undefined;
+    if (tail === undefined || tail.written || tail.length + size > tail.bytes!.length) {
+      if (tail !== undefined && !tail.written) this.write(tail);
+      tail = this.newBlock(size);
+    }
+    const b = tail.bytes!;
+    const view = tail.view!;
+    const at = tail.length;
+    view.setUint32(at, env.length);
+    view.setFloat64(at + 4, env.id);
+    view.setFloat64(at + 12, position);
+    view.setFloat64(at + 20, expiresAt_ms);
+    view.setUint32(at + 28, deliveryCount);
+    view.setUint8(at + 32, (env.persistent ? FLAG_PERSISTENT : 0) | (redelivered ? FLAG_REDELIVERED : 0));
+    copyBytes(b, tail.length + RECORD_HEADER_BYTES, env.buf, env.at, env.length);
+    tail.length += size;
+    tail.records++;
+    this.count++;
+    this.bytes += env.length;
+  }
+
+  /**
+   * Moves messages from the head into `ready` until it holds `maxMessages` or `maxBytes` (at least
+   * one message moves when any is paged). Returns the envelope bytes moved.
+   */
+  refill(ready: ReadyMessages, maxMessages: number, maxBytes: number): number {
+    let moved = 0;
+    while (this.count > 0 && (ready.length < maxMessages && moved < maxBytes || moved === 0)) {
+      const block = this.headBlock();
+      const view = block.view!;
+      const at = block.readAt;
+      const length = view.getUint32(at);
+      const flags = view.getUint8(at + 32);
+      const env = this.scratch;
+      env.id = view.getFloat64(at + 4);
+      env.buf = block.bytes!;
+      env.at = at + RECORD_HEADER_BYTES;
+      env.length = length;
+      env.persistent = (flags & FLAG_PERSISTENT) !== 0;
+      ready.push(env, view.getFloat64(at + 12), (flags & FLAG_REDELIVERED) !== 0, view.getFloat64(at + 20), view.getUint32(at + 28));
+      block.readAt += RECORD_HEADER_BYTES + length;
+      block.records--;
+      this.count--;
+      this.bytes -= length;
+      moved += length;
+      if (block.records === 0) this.dropHead();
+    }
+    this.scratch.buf = NO_BYTES;
+    return moved;
+  }
+
+  /** Takes every paged message out (in order) and deletes the files: purge and delete. */
+  clear(each: (entry: QueueEntry) => void): void {
+    while (this.count > 0) {
+      const block = this.headBlock();
+      const view = block.view!;
+      const at = block.readAt;
+      const length = view.getUint32(at);
+      const flags = view.getUint8(at + 32);
+      each({
+        id: view.getFloat64(at + 4),
+        buf: block.bytes!,
+        at: at + RECORD_HEADER_BYTES,
+        length,
+        slab: null,
+        persistent: (flags & FLAG_PERSISTENT) !== 0,
+        position: view.getFloat64(at + 12),
+        redelivered: (flags & FLAG_REDELIVERED) !== 0,
+        expiresAt_ms: view.getFloat64(at + 20),
+        deliveryCount: view.getUint32(at + 28),
+      });
+      block.readAt += RECORD_HEADER_BYTES + length;
+      block.records--;
+      this.count--;
+      this.bytes -= length;
+      if (block.records === 0) this.dropHead();
+    }
+    this.close();
+  }
+
+  /** Closes and deletes every segment file (the queue is gone, or everything was taken). */
+  close(): void {
+    for (const [segment, fd] of this.fds) {
+      fs.closeSync(fd);
+      fs.rmSync(this.file(segment), { force: true });
+    }
+    this.fds.clear();
+    this.blocks.length = 0;
+    this.head = 0;
+    this.count = 0;
+    this.bytes = 0;
+  }
+
+  /** The head block with its bytes in memory (read back from its segment if it was written out). */
+  private headBlock(): Block {
+    const block = this.blocks[this.head];
+    invariant(block !== undefined, "paged messages", "a paged message has a block");
+    if (block.bytes === null) {
+      const bytes = new Uint8Array(block.length);
+      let read = 0;
+      const fd = this.fds.get(block.segment)!;
+      while (read < block.length) {
+        const n = fs.readSync(fd, bytes, read, block.length - read, block.fileOffset + read);
+        invariant(n > 0, "paged messages", "a written block reads back whole");
+        read += n;
+      }
+      block.hold(bytes);
+    }
+    return block;
+  }
+
+  /** The head block is used up: forget it, and delete its segment when no later block is in it. */
+  private dropHead(): void {
+    const block = this.blocks[this.head]!;
+    block.hold(null);
+    this.head++;
+    const next = this.blocks[this.head];
+    if (next === undefined || next.segment !== block.segment) {
+      const fd = this.fds.get(block.segment);
+      if (fd !== undefined) {
+        fs.closeSync(fd);
+        fs.rmSync(this.file(block.segment), { force: true });
+        this.fds.delete(block.segment);
+      }
+    }
+    if (this.head === this.blocks.length) {
+      this.blocks.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024) {
+      this.blocks.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  private newBlock(size: number): Block {
+    const capacity = Math.max(PAGE_BLOCK_BYTES, size);
+    if (this.segmentBytes > 0 && this.segmentBytes + capacity > SEGMENT_BYTES) {
+      this.segment++;
+      this.segmentBytes = 0;
+    }
+    const block = new Block(this.segment, this.segmentBytes, capacity);
+    this.segmentBytes += capacity;
+    this.blocks.push(block);
+    return block;
+  }
+
+  /** Writes a full tail block to its segment; its bytes leave memory unless it is the head. */
+  private write(block: Block): void {
+    let fd = this.fds.get(block.segment);
+    if (fd === undefined) {
+      fd = fs.openSync(this.file(block.segment), "w+");
+      this.fds.set(block.segment, fd);
+    }
+    let written = 0;
+    while (written < block.length) written += fs.writeSync(fd, block.bytes!, written, block.length - written, block.fileOffset + written);
+    block.written = true;
+    if (block !== this.blocks[this.head]) block.hold(null);
+  }
+
+  private file(segment: number): string {
+    return join(this.dir, `${this.prefix}.${segment}`);
+  }
+}
+
+/** Removes what an earlier run left in a page directory (page files never outlive their process). */
+export function resetPageDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+}
