@@ -41,9 +41,9 @@ class Block {
   constructor(
     readonly segment: number,
     readonly fileOffset: number,
-    capacity: number,
+    bytes: Uint8Array,
   ) {
-    this.hold(new Uint8Array(capacity));
+    this.hold(bytes);
   }
 
   hold(bytes: Uint8Array | null): void {
@@ -59,6 +59,8 @@ export class PagedMessages {
   private segment = 0;
   private segmentBytes = 0;
   private readonly fds = new Map<number, number>();
+  /** A written tail block's buffer, for the next tail (nothing else refers to it). */
+  private spare: Uint8Array | null = null;
   count = 0;
   /** Envelope bytes of the paged messages. */
   bytes = 0;
@@ -214,7 +216,10 @@ export class PagedMessages {
       this.segment++;
       this.segmentBytes = 0;
     }
-    const block = new Block(this.segment, this.segmentBytes, capacity);
+    // A block's buffer, once written out, becomes the next tail's: a queue filling up allocates none.
+    const reuse = this.spare !== null && capacity === PAGE_BLOCK_BYTES;
+    const block = new Block(this.segment, this.segmentBytes, reuse ? this.spare! : new Uint8Array(capacity));
+    if (reuse) this.spare = null;
     this.segmentBytes += capacity;
     this.blocks.push(block);
     return block;
@@ -230,7 +235,10 @@ export class PagedMessages {
     let written = 0;
     while (written < block.length) written += fs.writeSync(fd, block.bytes!, written, block.length - written, block.fileOffset + written);
     block.written = true;
-    if (block !== this.blocks[this.head]) block.hold(null);
+    if (block !== this.blocks[this.head]) {
+      if (block.bytes!.length === PAGE_BLOCK_BYTES) this.spare = block.bytes;
+      block.hold(null);
+    }
   }
 
   private file(segment: number): string {
