@@ -20,6 +20,8 @@ const usage = `usage: bun run bench [options]
   --rounds N           rounds of --compare (default 3)
   --backlog N          messages in backlog-1m (default 1000000)
   --prefill N          messages pre-filled for consume-only (default 500000)
+  --long-backlog N     messages of backlog-100m (default 100000000) and backlog-10m-transient
+                       (default 10000000); both run only when named
   --rate N             total msg/s of connections-100 (default 10000)
   --flood S            seconds flood-publish-only publishes before its drain (default 60)
   --warren-arg ARG     pass ARG to the Warren it starts (repeatable), e.g. --warren-arg=--fsync=never
@@ -28,7 +30,7 @@ Progress goes to stderr once a second.`;
 
 const DURATION_MAX_S = 3600;
 const ROUNDS_MAX = 20;
-const MESSAGES_MAX = 20_000_000;
+const MESSAGES_MAX = 200_000_000;
 const RATE_MAX_PER_S = 1_000_000;
 
 interface Cli {
@@ -75,6 +77,7 @@ function parseCli(argv: readonly string[]): Cli {
       case "--rounds": cli.rounds = int(name, value(), ROUNDS_MAX); break;
       case "--backlog": cli.options.backlog_messages = int(name, value(), MESSAGES_MAX); break;
       case "--prefill": cli.options.prefill_messages = int(name, value(), MESSAGES_MAX); break;
+      case "--long-backlog": cli.options.longBacklog_messages = int(name, value(), MESSAGES_MAX); break;
       case "--rate": cli.options.connectionsRate_per_s = int(name, value(), RATE_MAX_PER_S); break;
       case "--flood": cli.options.flood_s = int(name, value(), DURATION_MAX_S); break;
       case "--warren-arg": cli.warrenArgs.push(value()); break;
@@ -152,7 +155,7 @@ async function main(): Promise<number> {
       for (let round = 1; round <= cli.rounds; round++) {
         for (const s of scenarios) {
           const ctx = (url: BrokerUrl, broker: string, brokerPid: number | null): RunContext =>
-            ({ ...base, url, broker, brokerPid, prefix: `${prefix}.r${round}` });
+            ({ ...base, url, broker, brokerPid, prefix: `${prefix}.r${round}`, restartable: broker === "warren" ? warren : null });
           const a = await s.run(ctx(warrenUrl, "warren", warren.pid), cli.options);
           emit(a);
           const b = await s.run(ctx(otherUrl, otherName, otherPid), cli.options);
@@ -182,7 +185,7 @@ async function main(): Promise<number> {
     }
     const results: ScenarioResult[] = [];
     for (const s of scenarios) {
-      const r = await s.run({ ...base, url, broker, brokerPid: pid }, cli.options);
+      const r = await s.run({ ...base, url, broker, brokerPid: pid, restartable: warren }, cli.options);
       results.push(r);
       emit(r);
     }

@@ -12,7 +12,7 @@ const STOP_TIMEOUT_MS = 15_000;
 /** Broker stderr kept for error messages. */
 const LOG_KEEP_BYTES = 16 * 1024;
 
-export interface WarrenProcess {
+export interface WarrenProcess extends RestartableBroker {
   url: string;
   port: number;
   /** The serving process (the one listening), or null if it cannot be found. */
@@ -20,6 +20,19 @@ export interface WarrenProcess {
   /** The last lines the broker logged. */
   log(): string;
   stop(): Promise<void>;
+}
+
+/** A broker the bench started itself, so a scenario may restart it and read its data dir. */
+export interface RestartableBroker {
+  readonly dataDir: string;
+  /** Stops the broker gracefully and starts it again on the same port and data dir. */
+  restart(): Promise<RestartTiming>;
+}
+
+export interface RestartTiming {
+  /** From starting the new process until its AMQP port accepts a connection. */
+  port_ms: number;
+  pid: number | null;
 }
 
 export async function freePort(): Promise<number> {
@@ -32,6 +45,38 @@ export async function freePort(): Promise<number> {
 export async function startWarren(extraArgs: readonly string[]): Promise<WarrenProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), "warren-bench-"));
   const port = await freePort();
+  let server = await spawnServer(port, dataDir, extraArgs);
+  const warren: WarrenProcess = {
+    url: `amqp://guest:guest@127.0.0.1:${port}/`,
+    port,
+    dataDir,
+    pid: server.pid,
+    log: () => server.log(),
+    stop: async () => {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+    restart: async () => {
+      await server.stop();
+      const start = performance.now();
+      server = await spawnServer(port, dataDir, extraArgs, () => portAnswers(port));
+      warren.pid = server.pid;
+      return { port_ms: server.ready_ms - start, pid: server.pid };
+    },
+  };
+  return warren;
+}
+
+interface ServerProcess {
+  pid: number | null;
+  /** performance.now() when the server was seen ready. */
+  ready_ms: number;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** Spawns `bun run server` and waits until `ready()` (by default: it logged that it listens). */
+async function spawnServer(port: number, dataDir: string, extraArgs: readonly string[], ready?: () => Promise<boolean>): Promise<ServerProcess> {
   const proc = Bun.spawn(
     ["bun", "run", "server", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir, "--mgmt-port", "0", ...extraArgs],
     { cwd: PROJECT_ROOT, stdin: "ignore", stdout: "ignore", stderr: "pipe" },
@@ -42,19 +87,19 @@ export async function startWarren(extraArgs: readonly string[]): Promise<WarrenP
     for await (const chunk of proc.stderr) log = (log + decoder.decode(chunk)).slice(-LOG_KEEP_BYTES);
   })();
   const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!log.includes("Warren listening")) {
+  const isReady = ready ?? (async () => log.includes("Warren listening"));
+  while (!(await isReady())) {
     if (proc.exitCode !== null || Date.now() > deadline) {
       proc.kill("SIGKILL");
-      rmSync(dataDir, { recursive: true, force: true });
       throw new Error(`Warren did not start (exit ${proc.exitCode}):\n${log}`);
     }
-    await Bun.sleep(50);
+    await Bun.sleep(ready === undefined ? 50 : 5);
   }
+  const ready_ms = performance.now();
   const serverPid = listeningPid(port) ?? childPid(proc.pid);
   return {
-    url: `amqp://guest:guest@127.0.0.1:${port}/`,
-    port,
     pid: serverPid,
+    ready_ms,
     log: () => log,
     stop: async () => {
       // SIGTERM to the server itself: it closes its clients and flushes its journals, then bun run exits.
@@ -75,9 +120,19 @@ export async function startWarren(extraArgs: readonly string[]): Promise<WarrenP
         }
         await proc.exited;
       }
-      rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Whether a TCP connection to the port is accepted now. */
+async function portAnswers(port: number): Promise<boolean> {
+  try {
+    const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+    socket.end();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The first child of pid (bun run's `bun src/main.ts`), or null. */

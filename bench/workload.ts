@@ -5,6 +5,7 @@
 // rate is reached, or (windowed scenarios) too many deliveries are in flight. Unthrottled
 // scenarios ("flood-*") drop that cap, as a fire-and-forget producer does: only the broker's own
 // flow control (TCP back-pressure, connection.blocked) holds them back.
+import type { RestartableBroker } from "./warren_process.ts";
 import { AmqpClient, PublishFrames, type BrokerUrl, type ConfirmWindow, type DeliverySink } from "./amqp_client.ts";
 import { PRODUCERS_MAX, SeqTracker } from "./exactness.ts";
 import { LatencyHistogram, ProcessSampler, ownCpu_s } from "./stats.ts";
@@ -17,7 +18,7 @@ const IN_FLIGHT_MAX_BYTES = 64 << 20;
 /** A drain or settle that makes no progress for this long is given up (and reported). */
 const STALL_MS = 15_000;
 /** A drain never lasts longer than this. */
-const DRAIN_MAX_MS = 600_000;
+const DRAIN_MAX_MS = 1_800_000;
 const POLL_MS = 20;
 const COUNT_POLL_MS = 100;
 const PROGRESS_INTERVAL_MS = 1000;
@@ -37,6 +38,8 @@ export interface RunContext {
   duration_s: number;
   /** Makes queue and exchange names unique to this run. */
   prefix: string;
+  /** Set when the bench started the broker itself (Warren): restart scenarios use it. */
+  restartable?: RestartableBroker | null;
 }
 
 export interface ScenarioResult {
@@ -363,6 +366,27 @@ class Run {
     return this.sampler.sample();
   }
 
+  /**
+   * Closes the producers' and the admin connection (their counts stay) and points sampling at
+   * `pid`: the broker is about to restart, and a dead connection would fail the run.
+   */
+  async closeForRestart(): Promise<void> {
+    const producerClients = new Set(this.producers.map((p) => p.client));
+    await Promise.all([...producerClients].map((c) => c.close()));
+    this.clients.splice(0, this.clients.length, ...this.clients.filter((c) => !producerClients.has(c)));
+    await this.admin?.close();
+    this.admin = null;
+  }
+
+  /** After a restart: sampling follows the new process, queue counts go through a new admin connection. */
+  async reconnectAfterRestart(pid: number | null): Promise<void> {
+    this.sampler.stop();
+    this.sampler = new ProcessSampler(pid);
+    this.sampler.start();
+    this.admin = await AmqpClient.connect(this.ctx.url, `${this.spec.scenario}/admin`);
+    this.adminChannel = await this.admin.openChannel();
+  }
+
   confirmed(): number {
     let n = 0;
     for (const p of this.producers) if (p.confirms !== null) n += p.confirms.acked;
@@ -624,6 +648,65 @@ export function runFillDrain(ctx: RunContext, spec: FlowSpec, fill_messages: num
       consumed_per_s: run.flow.consumed / m.window_s,
     };
   });
+}
+
+/**
+ * A long backlog across a restart: publishes fill_messages with nobody consuming (with confirms
+ * when the spec is persistent), samples RSS and the data dir's size, restarts the broker when the
+ * bench owns it (timing until its port answers and until the first delivery), then drains.
+ */
+export function runBacklogRestart(ctx: RunContext, spec: FlowSpec, fill_messages: number): Promise<ScenarioResult> {
+  return execute(ctx, spec, async (run, m) => {
+    await run.connectProducers();
+    run.enterPhase("fill");
+    run.startMeasuring();
+    const fillStart = performance.now();
+    const perProducer = Math.ceil(fill_messages / spec.producers);
+    for (const p of run.producers) p.begin(perProducer);
+    await run.waitFor("fill", () => run.flow.published, perProducer * spec.producers, 200);
+    await run.drain();
+    const queued = await run.waitForQueued(run.flow.published);
+    const fill_s = (performance.now() - fillStart) / 1000;
+    run.extra["queued"] = queued;
+    const rss = run.sampleRss();
+    if (rss !== null) run.extra["backlog_rss_bytes"] = rss;
+    const broker = ctx.restartable ?? null;
+    if (broker !== null && spec.persistent) {
+      run.extra["disk_bytes"] = directoryBytes(broker.dataDir);
+      run.enterPhase("restart");
+      await run.closeForRestart();
+      const timing = await broker.restart();
+      run.extra["restart_port_ms"] = timing.port_ms;
+      const answered = performance.now();
+      await run.reconnectAfterRestart(timing.pid);
+      const rssAfter = run.sampleRss();
+      if (rssAfter !== null) run.extra["restarted_rss_bytes"] = rssAfter;
+      run.enterPhase("drain");
+      const drainStart = performance.now();
+      await run.connectConsumers();
+      await run.waitFor("first delivery", () => run.flow.consumed, 1, 1);
+      run.extra["first_delivery_ms"] = performance.now() - answered;
+      await run.waitForDeliveries();
+      m.window_s = (performance.now() - drainStart) / 1000;
+    } else {
+      run.enterPhase("drain");
+      const drainStart = performance.now();
+      await run.connectConsumers();
+      await run.waitForDeliveries();
+      m.window_s = (performance.now() - drainStart) / 1000;
+    }
+    m.rates = {
+      published_per_s: run.flow.published / fill_s,
+      confirmed_per_s: run.confirmed() / fill_s,
+      consumed_per_s: run.flow.consumed / m.window_s,
+    };
+  });
+}
+
+/** Bytes a directory's files take on disk (du). */
+function directoryBytes(dir: string): number {
+  const out = Bun.spawnSync(["du", "-sb", dir], { stdout: "pipe", stderr: "ignore" });
+  return Number(out.stdout.toString().split("\t")[0] ?? 0);
 }
 
 /**

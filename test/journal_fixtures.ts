@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Journal } from "../src/journal/journal.ts";
-import type { JournalOptions, ReplayResult, ReplaySink } from "../src/journal/journal.ts";
+import type { JournalOptions, RecoveredMessages, ReplayResult, ReplaySink } from "../src/journal/journal.ts";
 
 export interface ReplayedMessage {
   readonly queue: string;
@@ -13,11 +13,17 @@ export interface ReplayedMessage {
   readonly redelivered: boolean;
 }
 
+/** Reads every recovered queue whole, queue by queue, in the order replay hands them over. */
 export class RecordingSink implements ReplaySink {
   readonly calls: ReplayedMessage[] = [];
 
-  enqueue(queue: string, msgId: number, payload: Uint8Array, redelivered: boolean): void {
-    this.calls.push({ queue, msgId, text: new TextDecoder().decode(payload), redelivered });
+  queue(queue: string, messages: RecoveredMessages): void {
+    const count = messages.count;
+    const taken = messages.take(count, (msgId, buf, at, length, redelivered) => {
+      this.calls.push({ queue, msgId, text: new TextDecoder().decode(buf.subarray(at, at + length)), redelivered });
+    });
+    if (taken !== count) throw new Error(`replay promised ${count} messages of ${queue}, read ${taken}`);
+    messages.close();
   }
 
   inQueue(queue: string): ReplayedMessage[] {

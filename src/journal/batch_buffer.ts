@@ -41,7 +41,6 @@ export interface WriteBatch {
  * The growing batch records are encoded into while the previous batch is being written:
  * appends are memcpys into pooled chunks, never syscalls. take() hands the whole batch to
  * the writer and starts a new one; release() returns the chunks once they are on disk.
- * Until then copyOut() can read a record's bytes from memory.
  */
 export class BatchBuffer {
   static readonly CHUNK_BYTES = 256 * 1024;
@@ -110,25 +109,6 @@ export class BatchBuffer {
       chunk.write_start = -1;
       this.pool.push(chunk);
     }
-  }
-
-  /** A copy of bytes not yet written to the segment file, or undefined if not held here. */
-  copyOut(segment: Segment, file_offset: number, size_bytes: number): Uint8Array | undefined {
-    for (const batch of [this.inflight, this.pending]) {
-      for (const write of batch?.writes ?? []) {
-        if (write.segment !== segment) continue;
-        let part_offset = write.file_offset;
-        for (const part of write.parts) {
-          const part_bytes = part.end - part.start;
-          const start = file_offset - part_offset;
-          if (start >= 0 && start + size_bytes <= part_bytes) {
-            return part.chunk.bytes.slice(part.start + start, part.start + start + size_bytes);
-          }
-          part_offset += part_bytes;
-        }
-      }
-    }
-    return undefined;
   }
 
   private newChunk(min_bytes: number): BatchChunk {

@@ -3,7 +3,7 @@ import { BatchBuffer } from "./batch_buffer.ts";
 import type { BatchChunk } from "./batch_buffer.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import type { JournalStats } from "./journal_stats.ts";
-import { MessageEntry, MessageIndex } from "./message_index.ts";
+import { MessageIndex, type MovedRecord } from "./message_index.ts";
 import { QueueNameCodec } from "./queue_name_codec.ts";
 import {
   encodeDropQueue,
@@ -23,6 +23,7 @@ import { SegmentReclaimer } from "./segment_reclaimer.ts";
 
 export type { JournalStats } from "./journal_stats.ts";
 export type { ReplaySink } from "./replay.ts";
+export type { RecoveredMessages, RecoveredSink } from "./recovered_messages.ts";
 export { JournalCorruptError } from "./journal_corrupt_error.ts";
 
 export interface JournalOptions {
@@ -35,7 +36,7 @@ export interface JournalOptions {
 }
 
 export interface ReplayResult {
-  /** Live messages handed to the sink (a message in two queues counts once). */
+  /** Live messages handed to the sink, per queue (a message in two queues counts twice). */
   messages: number;
   segments: number;
   truncatedAt?: { file: string; offset: number };
@@ -89,6 +90,8 @@ export class Journal {
   private newest_segment_num = 0;
   private last_seq = 0;
   private next_msg_id = 1;
+  /** msgIds are journaled in increasing order: segments find a message by its id's range. */
+  private last_enqueued_id = 0;
   private replayed = false;
   private closing = false;
   private readonly reclaimer: SegmentReclaimer;
@@ -108,12 +111,13 @@ export class Journal {
     this.reclaimer = new SegmentReclaimer(
       {
         index: this.index,
+        codec: this.codec,
         segment_bytes,
         segments: () => this.segments,
         disk_bytes: () => this.disk_bytes,
         durable_seq: () => this.committer.durable_seq,
         running: () => !this.closing && this.committer.failure === undefined,
-        rewrite: (entry, payload) => this.rewrite(entry, payload),
+        rewrite: (msgId, queues, delivered, payload) => this.rewrite(msgId, queues, delivered, payload),
         fail: (err) => this.committer.fail(err),
       },
       this.dir_fd,
@@ -153,8 +157,9 @@ export class Journal {
   }
 
   /**
-   * Reads every segment (synchronously: start-up only) and hands the live messages to the
-   * sink, in msgId order per queue. Must be called once, before any append.
+   * Reads every segment (synchronously: start-up only) and hands each queue's live messages to
+   * the sink as a reader that fetches them from the segments later, in msgId order. Must be
+   * called once, before any append.
    */
   replay(sink: ReplaySink): ReplayResult {
     if (this.replayed || this.closing) throw new Error("journal: replay() must be called once, on an open journal");
@@ -171,6 +176,7 @@ export class Journal {
     this.newest_segment_num = state.newest_segment_num;
     this.last_seq = state.last_seq;
     this.next_msg_id = state.next_msg_id;
+    this.last_enqueued_id = state.next_msg_id - 1;
     this.committer.start(state.last_seq);
     this.replayed = true;
     this.reclaimer.request();
@@ -196,10 +202,12 @@ export class Journal {
     }
     if (queues.length === 0 || queues.length > QUEUES_PER_MESSAGE_MAX) throw new RangeError(`journal: ${queues.length} queues for one message`);
     if (payload.length > PAYLOAD_MAX_BYTES) throw new RangeError(`journal: payload of ${payload.length} bytes exceeds ${PAYLOAD_MAX_BYTES}`);
-    this.index.assertAddable(msgId, queues);
-    const entry = this.appendMessage(RecordType.ENQUEUE, msgId, queues.slice(), new Array<boolean>(queues.length).fill(false), payload);
-    this.index.add(entry);
-    return entry.seq;
+    if (msgId <= this.last_enqueued_id) throw new RangeError(`journal: message ${msgId} is already live or out of order (last journaled: ${this.last_enqueued_id})`);
+    if (queues.length > 1 && new Set(queues).size !== queues.length) throw new RangeError(`journal: message ${msgId} lists a queue twice`);
+    const at = this.appendMessage(RecordType.ENQUEUE, msgId, queues, new Array<boolean>(queues.length).fill(false), payload);
+    this.last_enqueued_id = msgId;
+    this.index.addNative(at.segment, msgId, queues);
+    return this.last_seq;
   }
 
   /** The messages left `queue` (acked, rejected, expired). Ids not in the queue are ignored. */
@@ -223,32 +231,9 @@ export class Journal {
     const record_bytes = dropQueueRecordBytes(name);
     const chunk = this.reserve(record_bytes);
     encodeDropQueue(chunk, chunk.used - record_bytes, this.last_seq, name);
-    this.index.dropQueue(queue, this.last_seq);
+    this.index.dropQueue(queue, this.next_msg_id - 1, this.last_seq);
     this.committer.schedule();
     return this.last_seq;
-  }
-
-  /**
-   * The payload of a live message, read back synchronously: from memory while its record
-   * waits to be written, else with one pread of its segment (page cache, usually).
-   */
-  read(msgId: number): Uint8Array {
-    const entry = this.index.get(msgId);
-    if (entry === undefined) throw new RangeError(`journal: message ${msgId} is not live`);
-    if (entry.seq > this.committer.written_seq) {
-      const copy = this.buffer.copyOut(entry.segment, entry.payload_offset, entry.payload_bytes);
-      if (copy === undefined) throw new Error(`journal: unwritten message ${msgId} is not in the batch`);
-      return copy;
-    }
-    const segment = entry.segment;
-    const fd = (segment.fd ??= fs.openSync(segment.path, "r"));
-    const payload = new Uint8Array(entry.payload_bytes);
-    for (let done = 0; done < payload.length; ) {
-      const n = fs.readSync(fd, payload, done, payload.length - done, entry.payload_offset + done);
-      if (n <= 0) throw new Error(`journal: ${segment.path} ends before message ${msgId}`);
-      done += n;
-    }
-    return payload;
   }
 
   /** Resolves when everything appended so far is durable; rejects if the journal failed. */
@@ -321,19 +306,20 @@ export class Journal {
     return chunk;
   }
 
+  /** Appends a message record; returns where it went. */
   private appendMessage(
     type: typeof RecordType.ENQUEUE | typeof RecordType.REWRITE,
     msgId: number,
-    queues: string[],
-    delivered: boolean[],
+    queues: readonly string[],
+    delivered: readonly boolean[],
     payload: Uint8Array,
-  ): MessageEntry {
+  ): MovedRecord {
     const record_bytes = messageRecordBytes(this.codec, queues, payload.length);
     const chunk = this.reserve(record_bytes);
     const segment = this.active!;
     const record_offset = segment.size_bytes - record_bytes;
     const payload_at = encodeMessage(chunk, chunk.used - record_bytes, record_bytes, this.last_seq, type, this.codec, msgId, queues, delivered, payload);
-    return new MessageEntry(msgId, this.last_seq, segment, record_offset, record_bytes, record_offset + payload_at, payload.length, queues, delivered);
+    return { segment, record_offset, record_bytes, payload_offset: record_offset + payload_at, payload_bytes: payload.length };
   }
 
   /** REMOVE or DELIVERED, split into records of at most IDS_PER_RECORD_MAX ids; returns the last seq. */
@@ -365,9 +351,9 @@ export class Journal {
     this.reclaimer.request();
   }
 
-  private rewrite(entry: MessageEntry, payload: Uint8Array): void {
-    const moved = this.appendMessage(RecordType.REWRITE, entry.msgId, entry.queues.slice(), entry.delivered.slice(), payload);
-    this.index.replace(moved);
+  private rewrite(msgId: number, queues: readonly string[], delivered: readonly boolean[], payload: Uint8Array): void {
+    const moved = this.appendMessage(RecordType.REWRITE, msgId, queues, delivered, payload);
+    this.index.addMoved(moved.segment, msgId, queues, delivered, moved, this.last_seq);
     this.stats_counters.messages_rewritten++;
   }
 }

@@ -1,165 +1,205 @@
+// The journal's view of which messages are live, at a cost per segment, not per message: a
+// message record is found by its msgId (each segment's own message records cover an increasing
+// msgId range), and its state is a bit in its segment's bitmaps ("gone", "delivered") plus the
+// segment's count of live holds per queue. A hundred million queued messages cost ~25 MB of bits.
+// Only two kinds of message are tracked one by one: those held by more than one queue (fanout to
+// durable queues on one shard) and those copied forward by compaction (REWRITE); both are few.
+//
+// The same state machine serves replay (fed from records) and normal operation (fed from the
+// API), so both agree by construction. A queue's drop is a tombstone: every message of that
+// queue with a msgId up to the drop's high-water mark is gone, whatever its bits say.
 import type { Segment } from "./segment.ts";
 
-/** Where a live message's record lies and which queues still hold it. */
-export class MessageEntry {
-  /** Set only while replaying: the payload handed to the sink once replay knows it is live. */
-  replay_payload: Uint8Array | undefined;
-
-  constructor(
-    readonly msgId: number,
-    readonly seq: number,
-    readonly segment: Segment,
-    readonly record_offset: number,
-    readonly record_bytes: number,
-    readonly payload_offset: number,
-    readonly payload_bytes: number,
-    /** Queues still holding the message; delivered[i] belongs to queues[i]. */
-    readonly queues: string[],
-    readonly delivered: boolean[],
-  ) {
-    if (queues.length !== delivered.length) throw new Error("journal: queues and delivered flags differ in length");
-  }
+/** A message held by more than one queue, or one whose live record is a REWRITE. */
+export interface TrackedMessage {
+  /** Queues still holding it; delivered[i] belongs to queues[i]. */
+  readonly queues: string[];
+  readonly delivered: boolean[];
+  /** Set for a rewritten message: where its live record is. */
+  readonly moved: MovedRecord | null;
 }
 
-/**
- * The msgIds a queue was given, including some it has since lost: appending is a cheap push
- * and removal only a count, so the list is pruned once it is mostly stale. It exists so
- * dropQueue touches that queue's messages instead of every message of the shard.
- */
-class QueueMembers {
-  ids: number[] = [];
-  live = 0;
+export interface MovedRecord {
+  readonly segment: Segment;
+  readonly record_offset: number;
+  readonly record_bytes: number;
+  readonly payload_offset: number;
+  readonly payload_bytes: number;
 }
 
-function assertQueueList(msgId: number, queues: readonly string[]): void {
-  if (queues.length === 0) throw new Error(`journal: message ${msgId} has no queue`);
-  if (queues.length > 1 && new Set(queues).size !== queues.length) throw new Error(`journal: message ${msgId} lists a queue twice`);
+/** A live hold of a message by a queue. */
+export interface LiveHold {
+  readonly delivered: boolean;
 }
 
-/** Stale ids a member list may carry beyond twice its live count before it is pruned. */
-const PRUNE_SLACK = 1024;
-
-/**
- * The journal's view of which messages are live: the same state machine serves replay
- * (fed from records) and normal operation (fed from the API), so both agree by construction.
- * It also keeps each segment's live count and release seq, which decide segment deletion.
- */
 export class MessageIndex {
-  private readonly entries = new Map<number, MessageEntry>();
-  private readonly byQueue = new Map<string, QueueMembers>();
-  /** Sum of record_bytes over live messages. */
-  live_bytes = 0;
+  /** Segments that ever held a message record, oldest first (deleted ones leave). */
+  private readonly segments: Segment[] = [];
 
-  get(msgId: number): MessageEntry | undefined {
-    return this.entries.get(msgId);
+  /** Messages tracked one by one, by msgId. */
+  private readonly tracked = new Map<number, TrackedMessage>();
+  /** Queue → highest msgId issued when it was last dropped. */
+  private readonly dropped = new Map<string, number>();
+  /** Segments with message records of their own, oldest first: their msgId ranges increase. */
+  private readonly ranged: Segment[] = [];
+
+  /** Sum over segments of their bytes, scaled by the share of their holds still live. */
+  get live_bytes(): number {
+    let total = 0;
+    for (const s of this.segments) total += s.liveBytesEstimate();
+    return total;
   }
 
-  /** Throws unless a message with this id and queue list may be added. */
-  assertAddable(msgId: number, queues: readonly string[]): void {
-    if (this.entries.has(msgId)) throw new Error(`journal: message ${msgId} is already live`);
-    assertQueueList(msgId, queues);
+  /** A message record appended (or replayed) in `segment`: every queue holds it, none delivered. */
+  addNative(segment: Segment, msgId: number, queues: readonly string[]): void {
+    this.know(segment);
+    if (segment.first_msg_id === 0) this.ranged.push(segment);
+    segment.addMessage(msgId, queues[0]!);
+    for (const queue of queues) segment.hold(queue, 1);
+    if (queues.length > 1) this.tracked.set(msgId, { queues: queues.slice(), delivered: queues.map(() => false), moved: null });
   }
 
-  add(entry: MessageEntry): void {
-    this.assertAddable(entry.msgId, entry.queues);
-    this.entries.set(entry.msgId, entry);
-    for (const queue of entry.queues) this.join(queue, entry.msgId);
-    this.count(entry);
-  }
-
-  /** A message copied forward: the new record supersedes any older one of the same msgId. */
-  replace(entry: MessageEntry): void {
-    const old = this.entries.get(entry.msgId);
-    if (old === undefined) return this.add(entry);
-    assertQueueList(entry.msgId, entry.queues);
-    this.entries.set(entry.msgId, entry);
-    for (const queue of old.queues) if (!entry.queues.includes(queue)) this.leave(queue);
-    for (const queue of entry.queues) if (!old.queues.includes(queue)) this.join(queue, entry.msgId);
-    this.uncount(old, entry.seq);
-    this.count(entry);
+  /**
+   * A REWRITE appended (or replayed) in `segment`: the message's live state now lives there, with
+   * these queues and delivered flags; the record that held them before (its original, or an
+   * earlier rewrite) holds nothing any more.
+   */
+  addMoved(segment: Segment, msgId: number, queues: readonly string[], delivered: readonly boolean[], record: MovedRecord, seq: number): void {
+    const t = this.tracked.get(msgId);
+    const previous = t?.moved?.segment ?? this.segmentOf(msgId);
+    if (previous !== undefined) {
+      for (const queue of t?.queues ?? queues) previous.hold(queue, -1, seq);
+      if (t?.moved == null) previous.markGone(msgId);
+    }
+    this.know(segment);
+    for (const queue of queues) segment.hold(queue, 1);
+    this.tracked.set(msgId, { queues: queues.slice(), delivered: delivered.slice(), moved: record });
   }
 
   /** Takes the messages out of one queue; ids not live in that queue are ignored. */
   remove(queue: string, msgIds: readonly number[], seq: number): void {
-    for (const msgId of msgIds) {
-      const entry = this.entries.get(msgId);
-      const at = entry?.queues.indexOf(queue) ?? -1;
-      if (entry === undefined || at < 0) continue;
-      this.leave(queue);
-      this.dropFromEntry(entry, at, seq);
-    }
+    for (const msgId of msgIds) this.removeOne(queue, msgId, seq);
   }
 
   markDelivered(queue: string, msgIds: readonly number[]): void {
     for (const msgId of msgIds) {
-      const entry = this.entries.get(msgId);
-      const at = entry?.queues.indexOf(queue) ?? -1;
-      if (entry !== undefined && at >= 0) entry.delivered[at] = true;
+      const t = this.tracked.get(msgId);
+      if (t !== undefined) {
+        const at = t.queues.indexOf(queue);
+        if (at >= 0) t.delivered[at] = true;
+        continue;
+      }
+      const segment = this.segmentOf(msgId);
+      if (segment?.queueOf(msgId) === queue) segment.markDelivered(msgId);
     }
   }
 
-  dropQueue(queue: string, seq: number): void {
-    const members = this.byQueue.get(queue);
-    if (members === undefined) return;
-    this.byQueue.delete(queue);
-    for (const msgId of members.ids) {
-      const entry = this.entries.get(msgId);
-      const at = entry?.queues.indexOf(queue) ?? -1;
-      if (entry !== undefined && at >= 0) this.dropFromEntry(entry, at, seq);
+  /** Every message of the queue up to `highMsgId` is gone (a drop record at `seq`). */
+  dropQueue(queue: string, highMsgId: number, seq: number): void {
+    this.dropped.set(queue, Math.max(highMsgId, this.dropped.get(queue) ?? 0));
+    for (const segment of this.segments) segment.dropHolds(queue, seq);
+    for (const [msgId, t] of this.tracked) {
+      const at = t.queues.indexOf(queue);
+      if (at < 0) continue;
+      t.queues.splice(at, 1);
+      t.delivered.splice(at, 1);
+      // Its hold was counted in the segment's holds of the queue, just dropped.
+      if (t.queues.length === 0) this.forgetTracked(msgId, t, seq);
     }
   }
 
-  /** Live messages in msgId order: per queue that is FIFO order, requeued ones included. */
-  liveInMsgIdOrder(): MessageEntry[] {
-    const live = Array.from(this.entries.values());
-    // Log order is msgId order except for messages rewritten forward; skip the sort when
-    // nothing was (the common case), since sorting a million entries costs ~100 ms.
-    for (let i = 1; i < live.length; i++) {
-      if (live[i - 1]!.msgId > live[i]!.msgId) return live.sort((a, b) => a.msgId - b.msgId);
+  /**
+   * Whether the message record of `msgId` for `queue` at (segment, offset) is a live hold, and if
+   * so whether it was delivered; undefined when it is not live.
+   */
+  liveHold(segment: Segment, offset: number, msgId: number, queue: string, rewrite: boolean): LiveHold | undefined {
+    if (msgId <= (this.dropped.get(queue) ?? 0)) return undefined;
+    const t = this.tracked.get(msgId);
+    if (t !== undefined) {
+      if (t.moved !== null ? t.moved.segment !== segment || t.moved.record_offset !== offset : rewrite) return undefined;
+      const at = t.queues.indexOf(queue);
+      return at < 0 ? undefined : { delivered: t.delivered[at]! };
     }
-    return live;
+    if (rewrite || !segment.isLive(msgId)) return undefined;
+    return { delivered: segment.isDelivered(msgId) };
   }
 
-  private join(queue: string, msgId: number): void {
-    let members = this.byQueue.get(queue);
-    if (members === undefined) {
-      members = new QueueMembers();
-      this.byQueue.set(queue, members);
+  /** The live holds of the message record at (segment, offset), for compaction. */
+  liveQueues(segment: Segment, offset: number, msgId: number, queues: readonly string[], rewrite: boolean): { queues: string[]; delivered: boolean[] } {
+    const live: string[] = [];
+    const delivered: boolean[] = [];
+    for (const queue of queues) {
+      const hold = this.liveHold(segment, offset, msgId, queue, rewrite);
+      if (hold === undefined) continue;
+      live.push(queue);
+      delivered.push(hold.delivered);
     }
-    members.ids.push(msgId);
-    members.live++;
+    return { queues: live, delivered };
   }
 
-  private leave(queue: string): void {
-    const members = this.byQueue.get(queue);
-    if (members === undefined) throw new Error(`journal: queue ${queue} has no members to lose`);
-    members.live--;
-    if (members.live === 0) this.byQueue.delete(queue);
-    else if (members.ids.length > 2 * members.live + PRUNE_SLACK) {
-      members.ids = members.ids.filter((id) => this.entries.get(id)?.queues.includes(queue) === true);
+  /** Messages whose live record was rewritten forward, per queue in msgId order (recovery merges them in). */
+  movedByQueue(): Map<string, { msgId: number; delivered: boolean; record: MovedRecord }[]> {
+    const out = new Map<string, { msgId: number; delivered: boolean; record: MovedRecord }[]>();
+    for (const [msgId, t] of this.tracked) {
+      if (t.moved === null) continue;
+      for (let i = 0; i < t.queues.length; i++) {
+        let list = out.get(t.queues[i]!);
+        if (list === undefined) out.set(t.queues[i]!, (list = []));
+        list.push({ msgId, delivered: t.delivered[i]!, record: t.moved });
+      }
     }
+    for (const list of out.values()) list.sort((a, b) => a.msgId - b.msgId);
+    return out;
   }
 
-  /** Takes queue number `at` out of the entry; the message dies with its last queue. */
-  private dropFromEntry(entry: MessageEntry, at: number, seq: number): void {
-    entry.queues.splice(at, 1);
-    entry.delivered.splice(at, 1);
-    if (entry.queues.length > 0) return;
-    this.entries.delete(entry.msgId);
-    this.uncount(entry, seq);
+  private removeOne(queue: string, msgId: number, seq: number): void {
+    if (msgId <= (this.dropped.get(queue) ?? 0)) return;
+    const t = this.tracked.get(msgId);
+    if (t !== undefined) {
+      const at = t.queues.indexOf(queue);
+      if (at < 0) return;
+      t.queues.splice(at, 1);
+      t.delivered.splice(at, 1);
+      const segment = t.moved?.segment ?? this.segmentOf(msgId);
+      segment?.hold(queue, -1, seq);
+      if (t.queues.length === 0) this.forgetTracked(msgId, t, seq);
+      return;
+    }
+    const segment = this.segmentOf(msgId);
+    if (segment === undefined || !segment.isLive(msgId) || segment.queueOf(msgId) !== queue) return;
+    segment.markGone(msgId);
+    segment.hold(queue, -1, seq);
   }
 
-  private count(entry: MessageEntry): void {
-    entry.segment.live_count++;
-    this.live_bytes += entry.record_bytes;
+  /** The last queue let a tracked message go. */
+  private forgetTracked(msgId: number, t: TrackedMessage, seq: number): void {
+    this.tracked.delete(msgId);
+    if (t.moved === null) this.segmentOf(msgId)?.markGone(msgId);
+    else t.moved.segment.release(seq);
   }
 
-  /** The entry's record no longer holds a live message as of `seq`. */
-  private uncount(entry: MessageEntry, seq: number): void {
-    const segment = entry.segment;
-    segment.live_count--;
-    if (segment.live_count < 0) throw new Error(`journal: segment ${segment.num} live count below zero`);
-    segment.release_seq = Math.max(segment.release_seq, seq);
-    this.live_bytes -= entry.record_bytes;
+  /** The segment whose own message records cover msgId (binary search on their ranges). */
+  segmentOf(msgId: number): Segment | undefined {
+    const ranged = this.ranged;
+    let lo = 0;
+    let hi = ranged.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const s = ranged[mid]!;
+      if (msgId < s.first_msg_id) hi = mid - 1;
+      else if (msgId > s.last_msg_id) lo = mid + 1;
+      else return s;
+    }
+    return undefined;
+  }
+
+  /** The oldest segment was deleted. */
+  segmentDeleted(segment: Segment): void {
+    if (this.ranged[0] === segment) this.ranged.shift();
+    if (this.segments[0] === segment) this.segments.shift();
+  }
+
+  private know(segment: Segment): void {
+    if (this.segments.at(-1) !== segment) this.segments.push(segment);
   }
 }

@@ -1,17 +1,17 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { JournalCorruptError } from "./journal_corrupt_error.ts";
-import { MessageEntry } from "./message_index.ts";
 import type { MessageIndex } from "./message_index.ts";
 import type { QueueNameCodec } from "./queue_name_codec.ts";
 import type { DecodedRecord } from "./record_decoder.ts";
 import { RecordType } from "./record_format.ts";
+import { RecoveredMessages } from "./recovered_messages.ts";
 import { Segment, parseSegmentFileName, segmentFileName } from "./segment.ts";
 import { scanSegment } from "./segment_scanner.ts";
 
 export interface ReplaySink {
-  /** Called in msgId order per queue (FIFO), once per queue still holding the message. */
-  enqueue(queue: string, msgId: number, payload: Uint8Array, redelivered: boolean): void;
+  /** Once per queue with live messages: they are read from the segments as it takes them. */
+  queue(name: string, messages: RecoveredMessages): void;
 }
 
 export interface ReplayedJournal {
@@ -26,8 +26,8 @@ export interface ReplayedJournal {
 }
 
 /**
- * Rebuilds the index from every segment in `dir`, oldest first, then hands the live
- * messages to the sink. Synchronous: it runs once at start-up, before the shard serves.
+ * Rebuilds the index from every segment in `dir`, oldest first, then hands each queue's live
+ * messages to the sink as a reader (nothing of them is kept in memory). Synchronous: it runs once at start-up, before the shard serves.
  * A torn tail of the newest segment is cut off here (and synced), so the next start-up,
  * where this segment is no longer the newest, does not mistake it for damage.
  */
@@ -41,6 +41,7 @@ export function replayDirectory(dir: string, index: MessageIndex, codec: QueueNa
   let expected_seq: number | undefined;
   let last_seq = 0;
   let next_msg_id = 1;
+  let last_enqueued = 0;
   let truncatedAt: { file: string; offset: number } | undefined;
 
   const damaged = (file: string, reason: string): void => {
@@ -68,30 +69,25 @@ export function replayDirectory(dir: string, index: MessageIndex, codec: QueueNa
           next_msg_id = Math.max(next_msg_id, record.next_msg_id);
           return;
         case RecordType.ENQUEUE:
-        case RecordType.REWRITE: {
-          const payload_at = offset + record.payload_offset;
-          const entry = new MessageEntry(
-            record.msgId,
-            record.seq,
-            segment,
-            offset,
-            record.record_bytes,
-            payload_at,
-            record.payload_bytes,
-            record.queues,
-            record.delivered,
-          );
-          // An independent copy, so acking frees it; views into `bytes` would pin the whole
-          // 64 MiB segment buffer for as long as any one of its messages lives.
-          entry.replay_payload = new Uint8Array(record.payload_bytes);
-          entry.replay_payload.set(bytes.subarray(payload_at, payload_at + record.payload_bytes));
-          if (record.type === RecordType.REWRITE) index.replace(entry);
-          else if (index.get(record.msgId) === undefined) index.add(entry);
-          else if (!skip_damaged) throw new JournalCorruptError(segment.path, offset, `message ${record.msgId} enqueued twice`);
-          else console.error(`[warn] journal: skipped duplicate enqueue of message ${record.msgId} in ${segment.path} at ${offset}`);
+          if (record.msgId <= last_enqueued) {
+            if (!skip_damaged) throw new JournalCorruptError(segment.path, offset, `message ${record.msgId} enqueued twice or out of order`);
+            console.error(`[warn] journal: skipped out-of-order enqueue of message ${record.msgId} in ${segment.path} at ${offset}`);
+            return;
+          }
+          last_enqueued = record.msgId;
+          index.addNative(segment, record.msgId, record.queues);
           next_msg_id = Math.max(next_msg_id, record.msgId + 1);
           return;
-        }
+        case RecordType.REWRITE:
+          index.addMoved(segment, record.msgId, record.queues, record.delivered, {
+            segment,
+            record_offset: offset,
+            record_bytes: record.record_bytes,
+            payload_offset: offset + record.payload_offset,
+            payload_bytes: record.payload_bytes,
+          }, record.seq);
+          next_msg_id = Math.max(next_msg_id, record.msgId + 1);
+          return;
         case RecordType.REMOVE:
           index.remove(record.queue, record.msgIds, record.seq);
           return;
@@ -99,13 +95,15 @@ export function replayDirectory(dir: string, index: MessageIndex, codec: QueueNa
           index.markDelivered(record.queue, record.msgIds);
           return;
         case RecordType.DROP_QUEUE:
-          index.dropQueue(record.queue, record.seq);
+          // Every message of the queue journaled before the drop has a msgId below the counter.
+          index.dropQueue(record.queue, Math.max(next_msg_id - 1, last_enqueued), record.seq);
           return;
       }
     };
     const is_last = i === nums.length - 1;
     const scan = scanSegment(bytes, { file: segment.path, segment_num: segment.num, is_last, skip_damaged, expected_seq }, codec, apply);
     segment.size_bytes = bytes.length;
+    if (scan.skips.size > 0) segment.skips = scan.skips;
     if (scan.torn_at !== undefined) {
       console.error(`[warn] journal: truncated torn tail of ${segment.path} at ${scan.torn_at}`);
       truncateDurably(segment.path, scan.torn_at);
@@ -122,12 +120,9 @@ export function replayDirectory(dir: string, index: MessageIndex, codec: QueueNa
   }
 
   let messages = 0;
-  for (const entry of index.liveInMsgIdOrder()) {
-    const payload = entry.replay_payload;
-    if (payload === undefined) throw new Error(`journal: live message ${entry.msgId} has no replayed payload`);
-    entry.replay_payload = undefined;
-    for (let q = 0; q < entry.queues.length; q++) sink.enqueue(entry.queues[q]!, entry.msgId, payload, entry.delivered[q]!);
-    messages++;
+  for (const queue of recoveredQueues(segments, index, codec)) {
+    messages += queue.count;
+    sink.queue(queue.queue, queue);
   }
   const result = { segments, newest_segment_num: nums.at(-1) ?? 0, last_seq, next_msg_id, messages };
   return truncatedAt === undefined ? result : { ...result, truncatedAt };
@@ -141,4 +136,20 @@ function truncateDurably(file: string, size_bytes: number): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** A reader per queue with live holds: its segments in order, its rewritten messages, its counts. */
+function recoveredQueues(segments: readonly Segment[], index: MessageIndex, codec: QueueNameCodec): RecoveredMessages[] {
+  const byQueue = new Map<string, { segments: Segment[]; count: number; bytes: number }>();
+  for (const segment of segments) {
+    for (const [queue, holds] of segment.holds) {
+      let q = byQueue.get(queue);
+      if (q === undefined) byQueue.set(queue, (q = { segments: [], count: 0, bytes: 0 }));
+      q.segments.push(segment);
+      q.count += holds;
+      q.bytes += (segment.liveBytesEstimate() * holds) / segment.live_count;
+    }
+  }
+  const moved = index.movedByQueue();
+  return [...byQueue].map(([queue, q]) => new RecoveredMessages(queue, q.segments, moved.get(queue) ?? [], q.count, q.bytes, index, codec));
 }

@@ -22,7 +22,8 @@ export interface ReclaimHost extends CompactionHost {
  *    so are durable. Oldest first, because a segment's remove records refer to messages of
  *    older segments: deleting it first would bring those messages back at replay;
  *  - when the files exceed 2 x live bytes + 1 segment, the oldest segment's live messages
- *    are rewritten to the tail (compactSegment) so it can go. Each such step frees a whole
+ *    are rewritten to the tail (compactSegment) so it can go, unless a recovered queue has
+ *    still to read it (pinned). Live bytes are estimated per segment from its live share. Each such step frees a whole
  *    segment for at most its live bytes written, so disk use converges under that bound.
  * The newest segment is never deleted: its start record carries the msgId counter.
  */
@@ -71,7 +72,7 @@ export class SegmentReclaimer {
       if (oldest.live_count === 0) {
         if (oldest.release_seq > durable) return;
         await this.deleteOldest(oldest);
-      } else if (host.disk_bytes() > 2 * host.index.live_bytes + host.segment_bytes) {
+      } else if (oldest.pins === 0 && host.disk_bytes() > 2 * host.index.live_bytes + host.segment_bytes) {
         await compactSegment(oldest, host);
         return; // the segment goes once its rewrites are durable; that batch requests a pass
       } else {
@@ -82,6 +83,7 @@ export class SegmentReclaimer {
 
   private async deleteOldest(segment: Segment): Promise<void> {
     if (this.host.segments().shift() !== segment) throw new Error("journal: deleting a segment that is not the oldest");
+    this.host.index.segmentDeleted(segment);
     const fd = segment.fd;
     segment.fd = undefined;
     if (fd !== undefined) await closeFile(fd);

@@ -21,6 +21,8 @@ export interface ScanResult {
   readonly torn_at: number | undefined;
   /** Damage was skipped, so the seq chain into the next segment cannot be checked. */
   readonly skipped: boolean;
+  /** Damaged byte ranges skipped (start offset → where the scan resumed): readers skip them too. */
+  readonly skips: Map<number, number>;
 }
 
 /** How far past the last good seq a resynchronising scan accepts a record as genuine. */
@@ -45,6 +47,7 @@ export function scanSegment(
   let expected = opts.expected_seq;
   let last_seq: number | undefined;
   let skipped = false;
+  const skips = new Map<number, number>();
 
   const damaged = (reason: string): void => {
     if (!opts.skip_damaged) throw new JournalCorruptError(opts.file, offset, reason);
@@ -59,12 +62,14 @@ export function scanSegment(
       const next = findNextRecord(view, bytes, offset + 1, end, min_seq, codec, false);
       const next_write = next === undefined ? undefined : findNextRecord(view, bytes, next, end, min_seq, codec, true);
       // Nothing written after the damage began a write of its own: it lies in the last write.
-      if (opts.is_last && next_write === undefined) return { last_seq, torn_at: offset, skipped };
+      if (opts.is_last && next_write === undefined) return { last_seq, torn_at: offset, skipped, skips };
       if (next === undefined) {
         damaged("damaged tail of a segment that is not the newest");
-        return { last_seq, torn_at: undefined, skipped };
+        skips.set(offset, end);
+        return { last_seq, torn_at: undefined, skipped, skips };
       }
       damaged("damaged record");
+      skips.set(offset, next);
       offset = next;
       expected = undefined;
       continue;
@@ -89,7 +94,7 @@ export function scanSegment(
     expected = record.seq + 1;
     offset += record.record_bytes;
   }
-  return { last_seq, torn_at: undefined, skipped };
+  return { last_seq, torn_at: undefined, skipped, skips };
 }
 
 /**

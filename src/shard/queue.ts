@@ -3,14 +3,18 @@
 // channels, not queues) but counted here for declare-ok / stats.
 //
 // Ready messages are a memory window at the head (`ready`) and, once the window is full, the rest
-// on disk in arrival order (`paged`, PagedMessages). A message is paged only when every message
-// ahead of it is in the window or paged, so the window is always the queue's head; it is refilled
-// from disk as it drains below half. Priority queues keep everything in memory.
+// on disk in arrival order: first what a restart found in the journal (`recovered`, read from the
+// journal's segments as needed), then what arrived since and did not fit (`paged`, the queue's
+// page files). A message is paged only when every message ahead of it is in the window or on
+// disk, so the window is always the queue's head; it is refilled from disk as it drains below
+// half. Priority queues keep everything in memory.
 import type { Consumer } from "./consumer.ts";
 import type { Envelope, QueueEntry } from "./message.ts";
 import { PagedMessages } from "./paged_messages.ts";
 import { PriorityReady } from "./priority_ready.ts";
 import { ReadyQueue, type ReadyMessages } from "./ready_queue.ts";
+import type { RecoveredMessages } from "../journal/journal.ts";
+import { envelopeExpiration_ms } from "../link/envelope.ts";
 import type { QueueLimits } from "../link/records.ts";
 
 /** "paged": the queue copied the bytes to disk and holds no reference to where they were. */
@@ -26,19 +30,28 @@ export interface MemoryWindow {
 
 export const ALL_IN_MEMORY: MemoryWindow = { messages: Infinity, bytes: Infinity, pageDir: null };
 
+/** Recovered messages are read into the window this many at a time. */
+const RECOVERED_BATCH = 256;
+const NO_BYTES = new Uint8Array(0);
+
 export class ShardQueue {
   /** The head of the ready messages, in memory. */
   readonly ready: ReadyMessages;
   /** The rest, on disk (null until the window first fills, and for queues that never page). */
   private paged: PagedMessages | null = null;
   private readonly pageable: boolean;
-  /** Envelope bytes of `ready` (readyBytes counts the paged ones too). */
+  /** What the journal held for this queue at start-up and the window has not taken yet. */
+  private recovered: RecoveredMessages | null = null;
+  /** Positions 0..n-1 are the recovered messages'; the next one taken gets this. */
+  private recoveredPosition = 0;
+  /** When the recovered messages were adopted: their TTLs count from then. */
+  private adopted_ms = 0;
+  /** Envelope bytes of `ready`. */
   private windowBytes = 0;
   readonly consumers: Consumer[] = [];
   /** Next position handed to an enqueued entry; requeued entries keep theirs. */
   private nextPosition = 0;
   private roundRobin = 0;
-  readyBytes = 0;
   unacked = 0;
   /** Ready entries that carry an expiry (so the shard knows which queues to sweep). */
   expiring = 0;
@@ -61,14 +74,39 @@ export class ShardQueue {
     this.pageable = !priority && window.pageDir !== null;
   }
 
-  /** Ready messages, in memory and paged. */
+  /** Ready messages, in memory and on disk. */
   get messageCount(): number {
-    return this.ready.length + (this.paged?.count ?? 0);
+    return this.ready.length + this.onDisk;
   }
 
   /** Ready messages on disk only. */
-  get pagedCount(): number {
-    return this.paged?.count ?? 0;
+  get onDisk(): number {
+    return (this.recovered?.count ?? 0) + (this.paged?.count ?? 0);
+  }
+
+  /** Body bytes of the ready messages (estimated for recovered ones the window has not read yet). */
+  get readyBytes(): number {
+    return this.windowBytes + (this.paged?.bytes ?? 0) + (this.recovered?.estimatedBytes ?? 0);
+  }
+
+  /**
+   * Takes over what the journal held for this queue at start-up: positions 0..n-1 are reserved
+   * for those messages, read into the window as it needs them (all at once for a queue that
+   * cannot page). Their TTLs count from now (the journal keeps no arrival times).
+   */
+  adopt(recovered: RecoveredMessages, now_ms: number): void {
+    this.recovered = recovered;
+    this.adopted_ms = now_ms;
+    this.nextPosition = recovered.count;
+    this.refill();
+  }
+
+  /** Takes head entries while the queue is over x-max-length / x-max-length-bytes (after adopt). */
+  trim(dropped: QueueEntry[]): void {
+    const { maxLength, maxLengthBytes } = this.limits;
+    while (this.messageCount > 0 && ((maxLength !== undefined && this.messageCount > maxLength) || (maxLengthBytes !== undefined && this.readyBytes > maxLengthBytes))) {
+      dropped.push(this.take()!);
+    }
   }
 
   /**
@@ -87,9 +125,8 @@ export class ShardQueue {
       return "queued";
     }
     if (expiresAt_ms !== 0) this.expiring++;
-    this.readyBytes += size;
-    // The window is never empty while messages are paged: an empty one takes the message itself.
-    if (this.pageable && this.ready.length > 0 && (this.pagedCount > 0 || this.ready.length >= this.window.messages || this.windowBytes + size > this.window.bytes)) {
+    // The window is never empty while messages are on disk: an empty one takes the message itself.
+    if (this.pageable && this.ready.length > 0 && (this.onDisk > 0 || this.ready.length >= this.window.messages || this.windowBytes + size > this.window.bytes)) {
       this.paged ??= new PagedMessages(this.window.pageDir!, `q${this.id}`);
       this.paged.append(env, position, redelivered, expiresAt_ms, 0);
       return "paged";
@@ -103,15 +140,46 @@ export class ShardQueue {
   take(): QueueEntry | undefined {
     const entry = this.ready.shift();
     if (entry !== undefined) {
-      this.readyBytes -= entry.length;
       this.windowBytes -= entry.length;
       if (entry.expiresAt_ms !== 0) this.expiring--;
-      if (this.paged !== null && this.paged.count > 0 && this.ready.length <= this.window.messages / 2) {
-        this.windowBytes += this.paged.refill(this.ready, this.window.messages, this.window.bytes - this.windowBytes);
-      }
+      if (this.onDisk > 0 && this.ready.length <= this.window.messages / 2) this.refill();
     }
     return entry;
   }
+
+  /** Moves messages from disk into the window until it is full (recovered ones first). */
+  private refill(): void {
+    const r = this.recovered;
+    if (r !== null) {
+      const all = !this.pageable;
+      while (r.count > 0 && (all || (this.ready.length < this.window.messages && this.windowBytes < this.window.bytes))) {
+        if (r.take(all ? r.count : RECOVERED_BATCH, this.adoptOne) === 0) break;
+      }
+      if (r.count > 0) return;
+      r.close();
+      this.recovered = null;
+    }
+    if (this.paged !== null && this.paged.count > 0) {
+      this.windowBytes += this.paged.refill(this.ready, this.window.messages, this.window.bytes - this.windowBytes);
+    }
+  }
+
+  private readonly adoptOne = (msgId: number, buf: Uint8Array, at: number, length: number, redelivered: boolean): void => {
+    const env = this.scratch;
+    env.id = msgId;
+    env.buf = buf;
+    env.at = at;
+    env.length = length;
+    const ttl_ms = minTtl(envelopeExpiration_ms(buf, at), this.limits.messageTtl_ms);
+    const expiresAt_ms = ttl_ms === undefined ? 0 : this.adopted_ms + ttl_ms;
+    this.ready.push(env, this.recoveredPosition++, redelivered, expiresAt_ms);
+    this.windowBytes += length;
+    if (expiresAt_ms !== 0) this.expiring++;
+    env.buf = NO_BYTES;
+  };
+
+  /** A recovered message on its way into the window (the window copies its fields). */
+  private readonly scratch: { -readonly [K in keyof Envelope]: Envelope[K] } = { id: 0, buf: NO_BYTES, at: 0, length: 0, slab: null, persistent: true };
 
   /**
    * Drops expired entries from the head into `dropped`. As in RabbitMQ, an entry expires only
@@ -136,27 +204,46 @@ export class ShardQueue {
       const limit = this.limits.deliveryLimit;
       if (limit !== undefined && entry.deliveryCount > limit) return "over-limit";
     }
-    this.readyBytes += entry.length;
     if (entry.expiresAt_ms !== 0) this.expiring++;
     this.windowBytes += entry.length;
     this.ready.insert(entry);
     return "requeued";
   }
 
-  /** Takes every ready message out, in order, handing each to `each`; returns how many. */
+  /**
+   * Takes every ready message out, in order, handing each to `each`; returns how many. Messages
+   * on disk are read to be handed out (a purge must journal each one's removal).
+   */
   purge(each: (entry: QueueEntry) => void): number {
     const count = this.messageCount;
     for (const entry of this.ready.clear()) each(entry);
-    this.paged?.clear(each);
-    this.readyBytes = 0;
     this.windowBytes = 0;
+    const r = this.recovered;
+    if (r !== null) {
+      r.take(r.count, (id, buf, at, length, redelivered) => {
+        each({ id, buf, at, length, slab: null, persistent: true, position: 0, redelivered, expiresAt_ms: 0, deliveryCount: 0 });
+      });
+      r.close();
+      this.recovered = null;
+    }
+    this.paged?.clear(each);
     this.expiring = 0;
     return count;
   }
 
-  /** The queue is deleted: its page files go. */
-  close(): void {
+  /**
+   * The queue is deleted: its window's entries go to `each` (their slab space), its page files
+   * and its hold on the journal's segments are let go unread.
+   */
+  discard(each: (entry: QueueEntry) => void): number {
+    const count = this.messageCount;
+    for (const entry of this.ready.clear()) each(entry);
+    this.windowBytes = 0;
+    this.recovered?.close();
+    this.recovered = null;
     this.paged?.close();
+    this.expiring = 0;
+    return count;
   }
 
   addConsumer(consumer: Consumer): void {
@@ -202,3 +289,9 @@ export class ShardQueue {
   }
 }
 
+/** The shorter of two optional TTLs. */
+export function minTtl(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}

@@ -3,7 +3,7 @@
 // answers through its outbound ring (records.ts). Work is batched: records are applied as they
 // come, and at the end of each batch the shard delivers to every queue that may have changed,
 // emits coalesced confirms and publishes the outbound ring once.
-import type { Journal } from "../journal/journal.ts";
+import type { Journal, RecoveredMessages } from "../journal/journal.ts";
 import { AcceptorOutbox } from "../link/acceptor_outbox.ts";
 import type { CreditSlots } from "../link/credit_slots.ts";
 import { envelopeExpiration_ms } from "../link/envelope.ts";
@@ -13,7 +13,7 @@ import type { RecordSender } from "../rings/record_link.ts";
 import { Consumer } from "./consumer.ts";
 import { Deque } from "./deque.ts";
 import type { Envelope, QueueEntry } from "./message.ts";
-import { ALL_IN_MEMORY, ShardQueue, type MemoryWindow } from "./queue.ts";
+import { ALL_IN_MEMORY, minTtl, ShardQueue, type MemoryWindow } from "./queue.ts";
 import { SlabAllocator } from "./slab.ts";
 
 interface Unacked {
@@ -69,8 +69,8 @@ export class Shard implements ShardRequests {
   /** Highest publish seq settled per channel in this batch, sent as one confirm each. */
   private readonly confirms = new Map<number, number>();
   private readonly waiters = new Deque<Waiter>();
-  /** Messages recovered from the journal, adopted when the acceptor declares their queue. */
-  private readonly recovered = new Map<string, { env: Envelope; redelivered: boolean }[]>();
+  /** Queues' messages in the journal at start-up, adopted when the acceptor declares their queue. */
+  private readonly recovered = new Map<string, RecoveredMessages>();
   /** Journal work gathered during a batch and written as one record per queue. */
   private readonly removedIds = new Map<ShardQueue, number[]>();
   private readonly deliveredIds = new Map<ShardQueue, number[]>();
@@ -107,13 +107,7 @@ export class Shard implements ShardRequests {
   /** Start-up: replays the journal; messages wait for their queue's declare. */
   recover(): { messages: number; elapsed_ms: number } {
     if (this.journal === null) return { messages: 0, elapsed_ms: 0 };
-    const stats = this.journal.replay({
-      enqueue: (queue, msgId, payload, redelivered) => {
-        let list = this.recovered.get(queue);
-        if (list === undefined) this.recovered.set(queue, (list = []));
-        list.push({ env: { id: msgId, buf: payload, at: 0, length: payload.length, slab: null, persistent: true }, redelivered });
-      },
-    });
+    const stats = this.journal.replay({ queue: (name, messages) => this.recovered.set(name, messages) });
     return { messages: stats.messages, elapsed_ms: stats.elapsed_ms };
   }
 
@@ -143,22 +137,21 @@ export class Shard implements ShardRequests {
   }
 
   private adoptRecovered(queue: ShardQueue): void {
-    const list = this.recovered.get(queue.key);
-    if (list === undefined) return;
+    const messages = this.recovered.get(queue.key);
+    if (messages === undefined) return;
     this.recovered.delete(queue.key);
-    // The journal keeps no arrival time: a recovered message's TTL counts from its recovery.
-    const now_ms = Date.now();
-    for (const { env, redelivered } of list) {
-      const ttl_ms = minTtl(envelopeExpiration_ms(env.buf, env.at), queue.limits.messageTtl_ms);
-      queue.enqueue(env, this.dropped, ttl_ms === undefined ? 0 : now_ms + ttl_ms, redelivered);
-    }
+    queue.adopt(messages, Date.now());
+    queue.trim(this.dropped);
     this.discardDropped(queue, DeadLetterReason.maxlen);
     if (queue.expiring > 0) this.watchExpiry(queue);
   }
 
   /** The durable queues are all declared: what none adopted belongs to queues that are gone. */
   recoveryDone(): void {
-    if (this.journal !== null) for (const key of this.recovered.keys()) this.lastJournalSeq = this.journal.dropQueue(key);
+    for (const [key, messages] of this.recovered) {
+      messages.close();
+      if (this.journal !== null) this.lastJournalSeq = this.journal.dropQueue(key);
+    }
     this.recovered.clear();
   }
 
@@ -175,10 +168,9 @@ export class Shard implements ShardRequests {
     const count = queue.messageCount;
     queue.deleted = true;
     // The journal drops the queue whole; only the slab holds go one by one.
-    queue.purge((entry) => {
+    queue.discard((entry) => {
       if (entry.slab !== null) this.slabs.release(entry.slab);
     });
-    queue.close();
     for (const consumer of [...queue.consumers]) this.cancel(consumer.id);
     this.queues.delete(queueId);
     this.dirty.delete(queue);
@@ -354,6 +346,7 @@ export class Shard implements ShardRequests {
     // Sent before a no-ack get is forgotten: forgetting may release its slab space.
     this.out.getOk(reqId, deliveryId, entry.redelivered, queue.messageCount, entry.deliveryCount, entry);
     if (noAck) this.forget(queue, entry);
+    if (queue.expiring > 0) this.watchExpiry(queue);
     if (queue.inFlow) this.updateFlow(queue);
     else this.noteDelivered(queue, entry);
   }
@@ -364,6 +357,8 @@ export class Shard implements ShardRequests {
       this.dirty.delete(queue);
       this.deliver(queue);
       if (queue.inFlow) this.updateFlow(queue);
+      // The window may have taken messages with a TTL from disk.
+      if (queue.expiring > 0) this.watchExpiry(queue);
     }
   }
 
@@ -489,10 +484,4 @@ function pushTo(map: Map<ShardQueue, number[]>, queue: ShardQueue, id: number): 
   const list = map.get(queue);
   if (list === undefined) map.set(queue, [id]);
   else list.push(id);
-}
-
-function minTtl(a: number | undefined, b: number | undefined): number | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return Math.min(a, b);
 }
