@@ -28,7 +28,8 @@ export class ShardQueue {
     /** "vhost\0name": the queue's name in the journal. */
     readonly key: string,
     readonly durable: boolean,
-    readonly limits: QueueLimits,
+    /** Replaced when a policy changes them (setLimits); x-max-priority never changes. */
+    public limits: QueueLimits,
     /** Every message is kept as persistent, whatever its delivery-mode (a quorum queue). */
     readonly persistAll = false,
   ) {
@@ -58,6 +59,18 @@ export class ShardQueue {
     if (expiresAt_ms !== 0) this.expiring++;
     this.readyBytes += size;
     return "queued";
+  }
+
+  /**
+   * New effective limits (a policy was set or cleared). As RabbitMQ's classic queue does, a lower
+   * max-length or max-length-bytes drops the oldest ready messages into `dropped` at once under
+   * drop-head; reject-publish keeps what is there and refuses new messages. A TTL applies to
+   * messages enqueued from now on (each message's expiry is fixed when it arrives).
+   */
+  setLimits(limits: QueueLimits, dropped: QueueEntry[]): void {
+    this.limits = limits;
+    if (limits.overflow === "reject-publish" || limits.overflow === "reject-publish-dlx") return;
+    while (this.ready.length > 0 && this.exceeds(this.ready.length, this.readyBytes)) dropped.push(this.take()!);
   }
 
   /** Takes the head ready entry. */
@@ -132,8 +145,12 @@ export class ShardQueue {
   }
 
   private wouldOverflow(size_bytes: number): boolean {
+    return this.exceeds(this.ready.length + 1, this.readyBytes + size_bytes);
+  }
+
+  /** Whether that many ready messages of that many bytes are past x-max-length / -bytes. */
+  private exceeds(messages: number, bytes: number): boolean {
     const { maxLength, maxLengthBytes } = this.limits;
-    return (maxLength !== undefined && this.ready.length + 1 > maxLength) ||
-      (maxLengthBytes !== undefined && this.readyBytes + size_bytes > maxLengthBytes);
+    return (maxLength !== undefined && messages > maxLength) || (maxLengthBytes !== undefined && bytes > maxLengthBytes);
   }
 }
