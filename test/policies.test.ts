@@ -120,6 +120,21 @@ test("a max-length policy trims an existing queue at once, dropping the oldest; 
   expect((await queueRow(q))["policy"]).toBe("cap");
 });
 
+test("messages a max-length policy trims are dead-lettered with reason maxlen when the queue has a dead-letter exchange", async () => {
+  const ch = await channel();
+  const q = uniq("trim-dlx");
+  const target = uniq("trimmed");
+  await declare(ch, target);
+  await declare(ch, q, { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": target });
+  for (let i = 1; i <= 3; i++) await ch.basicPublish("", q, `m${i}`);
+  await setPolicy("cap", { pattern: `^${q}$`, definition: { "max-length": 1 } });
+  expect(await eventually(ready(ch, target), 2)).toBe(2);
+  const first = await ch.basicGet(target, { noAck: true });
+  expect(first?.bodyToString()).toBe("m1");
+  expect((first?.properties.headers?.["x-death"] as Record<string, unknown>[])[0]).toMatchObject({ reason: "maxlen", queue: q });
+  expect(await drain(ch, q)).toEqual(["m3"]);
+});
+
 test("a message-ttl policy expires messages published after it is set", async () => {
   const ch = await channel();
   const q = uniq("ttl");
