@@ -2,16 +2,16 @@
 // (the same password works: hashes are imported as they are), vhosts, permissions, queues,
 // exchanges and bindings; a RabbitMQ-style export with a rabbit_password_hashing_sha256 hash
 // imports and logs in; a malformed document changes nothing.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect, startAdminBroker, type AdminBroker } from "./admin_helpers.ts";
+import { brokersDisposedAfterAll, connect, startAdminBroker, type AdminBroker } from "./admin_helpers.ts";
 import { errorOf } from "./support/amqp_client_helpers.ts";
 
 let source: AdminBroker;
-const started: AdminBroker[] = [];
+const track = brokersDisposedAfterAll();
 
 beforeAll(async () => {
   source = await track(startAdminBroker());
@@ -25,15 +25,6 @@ beforeAll(async () => {
   expect((await source.api("POST", "/api/bindings/orders/e/orders.events/q/orders.created", { body: { routing_key: "order.created.#" } })).status).toBe(201);
 });
 
-afterAll(async () => {
-  for (const b of started) await b.broker.dispose();
-});
-
-async function track(p: Promise<AdminBroker>): Promise<AdminBroker> {
-  const b = await p;
-  started.push(b);
-  return b;
-}
 
 /** RabbitMQ's rabbit_password_hashing_sha256: base64(salt ++ sha256(salt ++ password)), 4-byte salt. */
 function rabbitHash(password: string): string {

@@ -1,6 +1,7 @@
 // Shared by the admin_*.test.ts files: a Warren process with its management API on a known
 // port, a small HTTP client for the API, `bun run ctl` as a user runs it, and AMQP helpers.
 import { join } from "node:path";
+import { afterAll } from "bun:test";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import type { AMQPConnection } from "./support/amqp_client_helpers.ts";
 import { freePort, startBroker, type BrokerProcess } from "./support/broker_process.ts";
@@ -38,6 +39,22 @@ export interface CtlResult {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/**
+ * For files that start several brokers: returns a `track` that hands back the started broker and
+ * disposes of every one it saw after the file's tests.
+ */
+export function brokersDisposedAfterAll(): (starting: Promise<AdminBroker>) => Promise<AdminBroker> {
+  const started: AdminBroker[] = [];
+  afterAll(async () => {
+    for (const b of started) await b.broker.dispose();
+  });
+  return async (starting) => {
+    const b = await starting;
+    started.push(b);
+    return b;
+  };
 }
 
 /** `args` are more server flags. */

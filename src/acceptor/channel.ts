@@ -304,7 +304,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     if (queue.exclusiveConsumer !== undefined || (m.exclusive && queue.consumers.size > 0)) {
       throw new AmqpError(ReplyCode.accessRefused, `queue '${queue.name}' in vhost '${queue.vhost}' in exclusive use`, 60, 20);
     }
-    const consumer = new ConsumerRecord(this.broker.newConsumerId(), tag, queue, this, m.noAck, m.exclusive, consumerTimeout_ms(queue.args, this.broker.consumerTimeout_ms));
+    const consumer = new ConsumerRecord(this.broker.newConsumerId(), tag, queue, this, m.noAck, m.exclusive);
     this.consumers.set(tag, consumer);
     // consume-ok is written before the shard hears of the consumer: no delivery can precede it.
     if (!m.nowait) this.host.send(this.number, { name: "basic.consume-ok", consumerTag: tag });
@@ -360,7 +360,9 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
       if (deliveryId !== 0) this.broker.settle(shard, Settle.requeue, [deliveryId]);
       return;
     }
-    const tag = this.tags.add(shard, deliveryId, !consumer.noAck, consumer.timeout_ms);
+    // Looked up per delivery, as RabbitMQ 3.12+ does: a consumer-timeout policy set later applies too.
+    const timeout_ms = consumer.queue.settings.consumerTimeout_ms ?? this.broker.consumerTimeout_ms;
+    const tag = this.tags.add(shard, deliveryId, !consumer.noAck, timeout_ms);
     this.broker.counters.delivered++;
     const out = withDeliveryCount({ buf: env, at, length }, deliveryCount > 0 ? deliveryCount : undefined);
     this.host.out.deliverEnvelope(this.number, consumer.tag, tag, redelivered, out.buf, out.at, out.length, this.host.frameMax);
@@ -708,14 +710,6 @@ function consumerPriority(args: FieldTable, queue: string, vhost: string): numbe
   // rabbit_amqqueue:check_consume_arguments' text, e.g. `... for queue 'q' in vhost '/': "expected integer, got longstr"`.
   throw new AmqpError(ReplyCode.preconditionFailed,
     `invalid arg 'x-priority' for ${resourceName("queue", queue, vhost)}: "expected integer, got ${fieldTypeName(value) ?? "long"}"`, 60, 20);
-}
-
-/** The queue's x-consumer-timeout, or the broker's --consumer-timeout (0 = none). */
-function consumerTimeout_ms(args: FieldTable, broker_ms: number): number {
-  const value = args["x-consumer-timeout"];
-  if (typeof value === "number" && value > 0) return value;
-  if (typeof value === "bigint" && value > 0n) return Number(value);
-  return broker_ms;
 }
 
 function copyTargets(targets: Map<number, number[]>): Map<number, number[]> {

@@ -16,8 +16,12 @@ export interface Principal {
   readonly tags: readonly string[];
 }
 
-/** What a route requires beyond a valid login with a management tag. */
-export type Access = "management" | "monitoring" | "administrator" | "vhost";
+/**
+ * What a route requires beyond a valid login with a management tag: "vhost" is access to the
+ * path's vhost (any permission there); "policymaker" is administrator, or policymaker with access
+ * to the vhost (rabbit_mgmt_util:is_authorized_policies).
+ */
+export type Access = "management" | "monitoring" | "administrator" | "vhost" | "policymaker";
 
 const MANAGEMENT_TAGS = new Set(["management", "policymaker", "monitoring", "administrator"]);
 
@@ -56,6 +60,13 @@ export function authorise(ctx: AdminContext, p: Principal, access: Access, metho
       if (vhost === undefined || ctx.broker.vhost(vhost) === undefined) return;
       const allowed = method === "GET" ? canSeeVhost(ctx, p, vhost) : isAdmin(p) || hasPermissions(ctx, p, vhost);
       if (!allowed) throw notAuthorised("User not authorised to access virtual host");
+      return;
+    }
+    case "policymaker": {
+      if (isAdmin(p)) return;
+      // A vhost that does not exist passes here too (404 in the handler).
+      const inVhost = vhost !== undefined && (ctx.broker.vhost(vhost) === undefined || hasPermissions(ctx, p, vhost));
+      if (!p.tags.includes("policymaker") || !inVhost) throw notAuthorised("User not authorised to access object");
       return;
     }
   }

@@ -1,13 +1,16 @@
-// /api/definitions: export (GET) and import (POST) of users, vhosts, permissions, exchanges,
-// queues and bindings in RabbitMQ's JSON, so a RabbitMQ export imports here and the other way
-// round. Password hashes are imported as they are. Policies and parameters are not supported:
-// they export as empty lists and are ignored on import. The whole document's shape is checked
-// before anything is applied, so a malformed upload changes nothing.
+// /api/definitions: export (GET) and import (POST) of users, vhosts, permissions, policies,
+// operator policies (runtime parameters of the component "operator_policy"), exchanges, queues
+// and bindings in RabbitMQ's JSON, so a RabbitMQ export imports here and the other way round.
+// Password hashes are imported as they are. Other runtime parameters, global parameters and topic
+// permissions are not supported: they export as empty lists and are ignored on import. The whole
+// document's shape is checked before anything is applied, so a malformed upload changes nothing.
 import type { Definitions } from "../broker/definitions.ts";
 import { tableFromJson } from "../broker/definitions.ts";
 import { resourceName } from "../broker/names.ts";
+import { parsePolicy, type PolicyKind } from "../broker/policies.ts";
 import { checkQueueDeclare } from "../broker/queue_arguments.ts";
 import { PASSWORD_HASHING } from "../broker/users.ts";
+import { AmqpError } from "../protocol/errors.ts";
 import { isExchangeType } from "../routing/exchange.ts";
 import { log } from "../log.ts";
 import { badRequest } from "./api_errors.ts";
@@ -36,6 +39,18 @@ function requireTypes(item: Item, where: string, strings: readonly string[], boo
   if (args !== undefined && (args === null || typeof args !== "object" || Array.isArray(args))) throw badRequest(`${where}: arguments must be a JSON object`);
 }
 
+/** A policy's checks, as its PUT would run them, up front. */
+function checkPolicy(kind: PolicyKind, vhost: unknown, name: unknown, body: Item): void {
+  const what = `${kind === "policy" ? "policy" : "operator policy"} '${String(name)}'`;
+  if (typeof vhost !== "string" || typeof name !== "string") throw badRequest(`${what}: vhost and name must be strings`);
+  try {
+    parsePolicy(kind, vhost, name, body);
+  } catch (error) {
+    if (error instanceof AmqpError) throw badRequest(`${what} in vhost '${vhost}': ${error.detail}`);
+    throw error;
+  }
+}
+
 /** Throws 400 naming the first item whose shape would not import. */
 function checkDefinitions(defs: Item): Definitions {
   for (const v of items(defs, "vhosts")) requireTypes(v, "vhost", ["name"]);
@@ -60,6 +75,13 @@ function checkDefinitions(defs: Item): Definitions {
       }
     }
   }
+  for (const p of items(defs, "parameters")) {
+    if (p["component"] !== "operator_policy") continue;
+    const value = p["value"];
+    if (value === null || typeof value !== "object" || Array.isArray(value)) throw badRequest(`operator policy '${String(p["name"])}': value must be a JSON object`);
+    checkPolicy("operator_policy", p["vhost"], p["name"], value as Item);
+  }
+  for (const { vhost, name, ...body } of items(defs, "policies")) checkPolicy("policy", vhost, name, body);
   for (const x of items(defs, "exchanges")) {
     requireTypes(x, `exchange '${String(x["name"])}'`, ["name", "vhost", "type"], ["durable", "auto_delete", "internal"]);
     if (!isExchangeType(x["type"] as string)) throw badRequest(`exchange '${String(x["name"])}': unknown type '${String(x["type"])}'`);
@@ -100,7 +122,7 @@ export const definitionRoutes: Route[] = [
     access: "administrator",
     handle: ({ ctx }) => {
       const defs = ctx.broker.exportDefinitions();
-      return ok({ ...defs, rabbitmq_version: defs.rabbit_version, topic_permissions: [], parameters: [], global_parameters: [], policies: [] });
+      return ok({ ...defs, rabbitmq_version: defs.rabbit_version, topic_permissions: [], global_parameters: [] });
     },
   },
   { method: "POST", path: "/api/definitions", access: "administrator", maxBody_bytes: DEFINITIONS_MAX_BYTES, handle: importDefinitions },

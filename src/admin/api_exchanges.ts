@@ -11,15 +11,18 @@ import { notFound } from "./api_errors.ts";
 import { boolField, checkAmqpName, objectField, stringField } from "./api_fields.ts";
 import { created, existingVhost, noContent, ok, param, sortedByVhostAndName, type ApiRequest, type ApiResponse, type Route } from "./api_route.ts";
 
-function exchangeJson(vhost: string, x: ExchangeDef): Record<string, unknown> {
+function exchangeJson(vhost: Vhost, x: ExchangeDef): Record<string, unknown> {
+  // RabbitMQ shows "policy" only on an exchange a policy applies to.
+  const policy = vhost.policies.match("policy", "exchange", x.name);
   return {
     name: x.name,
-    vhost,
+    vhost: vhost.name,
     type: x.type,
     durable: x.durable,
     auto_delete: x.autoDelete,
     internal: x.internal,
     arguments: tableToJson(x.arguments),
+    ...(policy === null ? {} : { policy: policy.name }),
   };
 }
 
@@ -74,7 +77,7 @@ export const exchangeRoutes: Route[] = [
     path: "/api/exchanges",
     access: "management",
     handle: ({ ctx, principal }) =>
-      ok(sortedByVhostAndName(vhostsInScope(ctx, principal, undefined).flatMap((v) => [...v.routes.exchanges()].map((x) => exchangeJson(v.name, x))))),
+      ok(sortedByVhostAndName(vhostsInScope(ctx, principal, undefined).flatMap((v) => [...v.routes.exchanges()].map((x) => exchangeJson(v, x))))),
   },
   {
     method: "GET",
@@ -82,7 +85,7 @@ export const exchangeRoutes: Route[] = [
     access: "vhost",
     handle: (req) => {
       const vhost = existingVhost(req);
-      return ok(sortedByVhostAndName([...vhost.routes.exchanges()].map((x) => exchangeJson(vhost.name, x))));
+      return ok(sortedByVhostAndName([...vhost.routes.exchanges()].map((x) => exchangeJson(vhost, x))));
     },
   },
   {
@@ -91,7 +94,7 @@ export const exchangeRoutes: Route[] = [
     access: "vhost",
     handle: (req) => {
       const { vhost, exchange } = existingExchange(req);
-      return ok({ ...exchangeJson(vhost.name, exchange), incoming: [], outgoing: [] });
+      return ok({ ...exchangeJson(vhost, exchange), incoming: [], outgoing: [] });
     },
   },
   { method: "PUT", path: "/api/exchanges/:vhost/:name", access: "vhost", handle: declareExchange },

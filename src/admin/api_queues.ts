@@ -5,6 +5,7 @@ import type { Connection } from "../acceptor/connection.ts";
 import type { QueueStats } from "../broker/broker.ts";
 import { tableFromJson, tableToJson } from "../broker/definitions.ts";
 import { resourceName } from "../broker/names.ts";
+import { effectiveDefinition } from "../broker/policies.ts";
 import { declareQueue as declare, queueForDelete } from "../broker/topology/queues.ts";
 import type { QueueRecord } from "../broker/queue_record.ts";
 import type { AdminContext } from "./admin_context.ts";
@@ -49,7 +50,9 @@ function queueJson(ctx: AdminContext, q: QueueRecord, stats: Map<number, QueueSt
     node: ctx.node,
     state: "running",
     type: q.type,
-    policy: null,
+    policy: q.settings.policy?.name ?? null,
+    operator_policy: q.settings.operatorPolicy?.name ?? null,
+    effective_policy_definition: effectiveDefinition(q.settings.policy, q.settings.operatorPolicy),
     consumers: q.consumers.size,
     exclusive_consumer_tag: q.exclusiveConsumer?.tag ?? null,
     ...messageTotals([q], stats),

@@ -4,7 +4,7 @@
 // defaults localhost:15672 guest/guest. -q/--quiet drops the informational lines, --formatter json
 // prints listings as JSON, --no-table-headers drops the header line. Exit codes as rabbitmqctl:
 // 64 usage, 65 data error, 67 no such user, 69 unreachable or not found, 70 failure, 77 refused.
-import { usageLine, type Command, type Output } from "./ctl_command.ts";
+import { usageLine, VALUE_OPTIONS, type Command, type Output } from "./ctl_command.ts";
 import { COMMANDS } from "./ctl_commands.ts";
 import { MgmtClient, type ClientOptions } from "./ctl_client.ts";
 import { CtlError, ExitCode, usageError } from "./ctl_errors.ts";
@@ -18,6 +18,7 @@ interface Parsed {
   help: boolean;
   vhost: string;
   flags: Set<string>;
+  options: Map<string, string>;
   positional: string[];
 }
 
@@ -46,7 +47,7 @@ function defaults(env: Record<string, string | undefined>): ClientOptions {
 }
 
 function parse(argv: readonly string[], env: Record<string, string | undefined>): Parsed {
-  const p: Parsed = { client: defaults(env), quiet: false, json: false, headers: true, help: false, vhost: "/", flags: new Set(), positional: [] };
+  const p: Parsed = { client: defaults(env), quiet: false, json: false, headers: true, help: false, vhost: "/", flags: new Set(), options: new Map(), positional: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--") {
@@ -86,7 +87,9 @@ function parse(argv: readonly string[], env: Record<string, string | undefined>)
         p.json = f === "json";
         break;
       }
-      default: p.flags.add(name);
+      default:
+        if (VALUE_OPTIONS.has(name)) p.options.set(name, value());
+        else p.flags.add(name);
     }
   }
   return p;
@@ -101,7 +104,7 @@ function checkArguments(command: Command, parsed: Parsed): string[] {
   const [min, max] = command.args;
   if (args.length < min) throw usageError("not enough arguments.", usageLine(command));
   if (args.length > max) throw usageError("too many arguments.", usageLine(command));
-  const unknown = [...parsed.flags].filter((f) => !(command.flags ?? []).includes(f));
+  const unknown = [...parsed.flags].filter((f) => !(command.flags ?? []).includes(f)).concat([...parsed.options.keys()].filter((o) => !(command.options ?? []).includes(o)));
   if (unknown.length > 0) throw usageError(`unknown option ${unknown.join(", ")}`, usageLine(command));
   return args;
 }
@@ -132,7 +135,7 @@ async function run(argv: readonly string[], write: (fd: 1 | 2, text: string) => 
     const client = new MgmtClient(parsed.client);
     // Like rabbitmqctl reaching its node first: nothing is printed for a server that is not there.
     await client.request("GET", "/api/whoami");
-    await command.run({ client, out, vhost: parsed.vhost, flags: parsed.flags }, args);
+    await command.run({ client, out, vhost: parsed.vhost, flags: parsed.flags, options: parsed.options }, args);
     return ExitCode.ok;
   } catch (error) {
     const failed = error instanceof CtlError ? error : new CtlError(ExitCode.software, `Error:\n${(error as Error).message}`);

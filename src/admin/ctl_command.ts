@@ -21,6 +21,8 @@ export interface CommandContext {
   readonly vhost: string;
   /** Verb-specific flags given, e.g. "--if-empty". */
   readonly flags: ReadonlySet<string>;
+  /** Verb-specific options given with their values, e.g. "--priority" → "1". */
+  readonly options: ReadonlyMap<string, string>;
 }
 
 export interface Command {
@@ -30,8 +32,13 @@ export interface Command {
   /** Fewest and most positional arguments. */
   readonly args: readonly [number, number];
   readonly flags?: readonly string[];
+  /** Options that take a value (one of VALUE_OPTIONS). */
+  readonly options?: readonly string[];
   run(ctx: CommandContext, args: string[]): Promise<void>;
 }
+
+/** Every verb-specific option that takes a value: parsed before the verb is known. */
+export const VALUE_OPTIONS: ReadonlySet<string> = new Set(["--priority", "--apply-to"]);
 
 export function usageLine(c: Command): string {
   return `bun run ctl [--host <host>] [--port <port>] [--user <user>] [--password <password>] [--quiet] ${c.name}${c.usage === "" ? "" : ` ${c.usage}`}`;

@@ -6,6 +6,7 @@ import type { Command, CommandContext } from "./ctl_command.ts";
 import { CtlError, ExitCode, failure } from "./ctl_errors.ts";
 import type { Row } from "./ctl_format.ts";
 import { listings } from "./ctl_listings.ts";
+import { policyCommands } from "./ctl_policies.ts";
 
 // --- vhosts, users, permissions --------------------------------------------------------------
 
@@ -334,4 +335,4 @@ const node: Command[] = [
   },
 ];
 
-export const COMMANDS: ReadonlyMap<string, Command> = new Map([...listings, ...administration, ...operations, ...node].map((c) => [c.name, c]));
+export const COMMANDS: ReadonlyMap<string, Command> = new Map([...listings, ...administration, ...policyCommands, ...operations, ...node].map((c) => [c.name, c]));

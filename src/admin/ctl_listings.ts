@@ -58,6 +58,21 @@ function listCommand(spec: ListSpec): Command {
 const same = (...names: string[]): Record<string, Column> => Object.fromEntries(names.map((n) => [n, n]));
 const vhostGone = (ctx: CommandContext) => new CtlError(ExitCode.dataErr, `Virtual host '${ctx.vhost}' does not exist`);
 
+/** list_policies and list_operator_policies: the definition is shown as its JSON text, as rabbitmqctl does. */
+function policyListing(name: string, what: string, path: string): Command {
+  return listCommand({
+    name,
+    perVhost: true,
+    subject: null,
+    selectable: false,
+    banner: (ctx) => `Listing ${what} for vhost "${ctx.vhost}" ...`,
+    path: (ctx) => `${path}/${seg(ctx.vhost)}`,
+    columns: { ...same("vhost", "name", "pattern", "apply-to", "priority"), definition: (row) => JSON.stringify(row["definition"]) },
+    defaults: ["vhost", "name", "pattern", "apply-to", "definition", "priority"],
+    notFound: vhostGone,
+  });
+}
+
 export const listings: Command[] = [
   listCommand({
     name: "list_vhosts",
@@ -122,10 +137,12 @@ export const listings: Command[] = [
     selectable: true,
     banner: (ctx) => `Listing exchanges for vhost ${ctx.vhost} ...`,
     path: (ctx) => `/api/exchanges/${seg(ctx.vhost)}`,
-    columns: { ...same("name", "vhost", "type", "durable", "auto_delete", "internal", "arguments"), policy: () => "" },
+    columns: same("name", "vhost", "type", "durable", "auto_delete", "internal", "arguments", "policy"),
     defaults: ["name", "type"],
     notFound: () => "empty",
   }),
+  policyListing("list_policies", "policies", "/api/policies"),
+  policyListing("list_operator_policies", "operator policy overrides", "/api/operator-policies"),
   listCommand({
     name: "list_bindings",
     perVhost: true,

@@ -15,6 +15,7 @@ import { exchangeRoutes } from "./api_exchanges.ts";
 import { alarmRoutes } from "./api_alarms.ts";
 import { overviewRoutes } from "./api_overview.ts";
 import { permissionRoutes } from "./api_permissions.ts";
+import { policyRoutes } from "./api_policies.ts";
 import { queueRoutes } from "./api_queues.ts";
 import type { ApiRequest, ApiResponse, Route } from "./api_route.ts";
 import { userRoutes } from "./api_users.ts";
@@ -30,6 +31,7 @@ const ROUTES: Route[] = [
   ...vhostRoutes,
   ...userRoutes,
   ...permissionRoutes,
+  ...policyRoutes,
   ...queueRoutes,
   ...exchangeRoutes,
   ...bindingRoutes,

@@ -19,10 +19,11 @@ import { log } from "../log.ts";
 import type { ConsumerRecord } from "./consumer_record.ts";
 import { applyDefinitions, tableToJson, type Definitions, type DefinitionsTarget } from "./definitions.ts";
 import { resourceName } from "./names.ts";
-import { queueLimits } from "./queue_arguments.ts";
+import { policyJson, queueSettings, type QueueSettings } from "./policies.ts";
 import type { Actor, Site } from "./topology/actor.ts";
 import { bind } from "./topology/bindings.ts";
 import { declareExchange } from "./topology/exchanges.ts";
+import { setPolicy } from "./topology/policies.ts";
 import { declareQueue } from "./topology/queues.ts";
 import { PublishFlow, type Publisher } from "./publish_flow.ts";
 import { QueueExpiry } from "./queue_expiry.ts";
@@ -147,13 +148,16 @@ export class Broker implements ShardEvents {
 
   /** The durable definitions, in RabbitMQ's export shape. */
   exportDefinitions(): Definitions {
-    const defs: Required<Pick<Definitions, "users" | "vhosts" | "permissions" | "exchanges" | "queues" | "bindings">> & Definitions = {
+    const defs: Required<Pick<Definitions, "users" | "vhosts" | "permissions" | "parameters" | "policies" | "exchanges" | "queues" | "bindings">> & Definitions = {
       rabbit_version: "3.10.8",
       product_name: "Warren",
       product_version: "0.1.0",
       users: [],
       vhosts: [],
       permissions: [],
+      // Operator policies are runtime parameters of the component "operator_policy", as RabbitMQ exports them.
+      parameters: [],
+      policies: [],
       exchanges: [],
       queues: [],
       bindings: [],
@@ -164,6 +168,10 @@ export class Broker implements ShardEvents {
     for (const p of this.users.allPermissions()) defs.permissions.push(p);
     for (const vhost of this.vhosts.values()) {
       defs.vhosts.push({ name: vhost.name });
+      for (const p of vhost.policies.list("operator_policy")) {
+        defs.parameters.push({ value: { pattern: p.pattern, definition: { ...p.definition }, priority: p.priority, "apply-to": p.applyTo }, vhost: vhost.name, component: "operator_policy", name: p.name });
+      }
+      for (const p of vhost.policies.list("policy")) defs.policies.push(policyJson(p));
       for (const x of vhost.routes.exchanges()) {
         if (!x.durable || x.name === "" || x.name.startsWith("amq.")) continue;
         defs.exchanges.push({ name: x.name, vhost: vhost.name, type: x.type, durable: true, auto_delete: x.autoDelete, internal: x.internal, arguments: tableToJson(x.arguments) });
@@ -200,6 +208,15 @@ export class Broker implements ShardEvents {
       addVhost: (name) => void this.addVhost(name),
       addUserWithHash: (name, passwordHash, tags) => void this.users.add(name, { passwordHash }, tags),
       setPermission: (user, vhost, configure, write, read) => this.users.setPermission(user, vhost, { configure, write, read }),
+      setPolicy: (kind, vhost, name, body) => {
+        try {
+          setPolicy(this, this.addVhost(vhost), kind, name, body);
+        } catch (error) {
+          // Recovery keeps going without a policy a later Warren refuses; an import fails on it.
+          if (!restoring) throw error;
+          log.error(`${kind} '${name}' in vhost '${vhost}' not restored: ${(error as Error).message}`);
+        }
+      },
       // Through the topology domain as the broker itself (no permission checks). Objects that
       // exist are kept as they are, as RabbitMQ's import does; a new one passes every check.
       declareExchange: (vhost, name, type, durable, autoDelete, internal, args) => {
@@ -449,15 +466,27 @@ export class Broker implements ShardEvents {
 
   /** Creates a queue (the caller checked names and equivalence). */
   createQueue(vhost: Vhost, name: string, durable: boolean, autoDelete: boolean, owner: QueueOwner | null, args: FieldTable): QueueRecord {
-    const limits = queueLimits(args);
-    const queue = new QueueRecord(this.nextQueueId++, vhost.name, name, this.pool.shardOf(vhost.name, name), durable, autoDelete, owner, args, limits);
+    const settings = queueSettings(vhost.policies, name, args);
+    const queue = new QueueRecord(this.nextQueueId++, vhost.name, name, this.pool.shardOf(vhost.name, name), durable, autoDelete, owner, args, settings);
     vhost.queues.set(name, queue);
     this.queuesById.set(queue.id, queue);
     this.expiry.used(queue);
     const flags = (durable ? QueueFlag.durable : 0) | (autoDelete ? QueueFlag.autoDelete : 0) | (owner !== null ? QueueFlag.exclusive : 0) | (queue.type === "quorum" ? QueueFlag.quorum : 0);
-    this.pool.links[queue.shard]!.declare(queue.id, flags, queue.key, limits);
+    this.pool.links[queue.shard]!.declare(queue.id, flags, queue.key, settings.limits);
     this.scheduleFlush();
     return queue;
+  }
+
+  /**
+   * A policy change gave the queue other settings: its shard gets the new limits, and the expiry
+   * clock restarts with the new expiry (RabbitMQ's init_exp on a policy change).
+   */
+  updateQueueSettings(queue: QueueRecord, settings: QueueSettings): void {
+    const limitsChanged = JSON.stringify(settings.limits) !== JSON.stringify(queue.settings.limits);
+    queue.settings = settings;
+    if (limitsChanged) this.pool.links[queue.shard]!.setLimits(queue.id, settings.limits);
+    this.expiry.used(queue);
+    this.scheduleFlush();
   }
 
   /** Message and consumer counts, as queue.declare-ok reports them. */

@@ -14,7 +14,5 @@ export class ConsumerRecord {
     readonly channel: ConsumerChannel,
     readonly noAck: boolean,
     readonly exclusive: boolean,
-    /** Consumer timeout: a delivery unacked for longer closes the channel (0 = none). */
-    readonly timeout_ms = 0,
   ) {}
 }

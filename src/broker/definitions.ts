@@ -1,8 +1,10 @@
 // Definitions in RabbitMQ's JSON shape (rabbitmqctl export_definitions / the management API's
-// /api/definitions): vhosts, users, permissions, exchanges, queues and bindings. The same
-// document is what Warren keeps on disk for its durable definitions.
+// /api/definitions): vhosts, users, permissions, policies (operator policies among the runtime
+// parameters, as RabbitMQ exports them), exchanges, queues and bindings. The same document is
+// what Warren keeps on disk for its durable definitions.
 import { Decimal, Timestamp, type FieldTable, type FieldValue } from "../protocol/table.ts";
 import { isExchangeType } from "../routing/exchange.ts";
+import type { PolicyKind } from "./policies.ts";
 import { PASSWORD_HASHING } from "./users.ts";
 
 export interface Definitions {
@@ -12,6 +14,9 @@ export interface Definitions {
   users?: { name: string; password_hash: string; hashing_algorithm?: string; tags: string[] | string }[];
   vhosts?: { name: string; description?: string; metadata?: unknown }[];
   permissions?: { user: string; vhost: string; configure: string; write: string; read: string }[];
+  /** Runtime parameters; Warren keeps those of the component "operator_policy" (value: a policy body). */
+  parameters?: { vhost: string; component: string; name: string; value: Record<string, unknown> }[];
+  policies?: { vhost: string; name: string; pattern: string; "apply-to"?: string; definition: Record<string, unknown>; priority?: number }[];
   exchanges?: { name: string; vhost: string; type: string; durable: boolean; auto_delete: boolean; internal: boolean; arguments: Record<string, unknown> }[];
   queues?: { name: string; vhost: string; durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> }[];
   bindings?: { source: string; vhost: string; destination: string; destination_type: "queue" | "exchange"; routing_key: string; arguments: Record<string, unknown> }[];
@@ -22,12 +27,17 @@ export interface DefinitionsTarget {
   addVhost(name: string): void;
   addUserWithHash(name: string, passwordHash: string, tags: string[]): void;
   setPermission(user: string, vhost: string, configure: string, write: string, read: string): void;
+  /** `body` as the management API takes it: pattern, definition, priority, apply-to. */
+  setPolicy(kind: PolicyKind, vhost: string, name: string, body: Record<string, unknown>): void;
   declareExchange(vhost: string, name: string, type: string, durable: boolean, autoDelete: boolean, internal: boolean, args: FieldTable): void;
   declareQueue(vhost: string, name: string, durable: boolean, autoDelete: boolean, args: FieldTable): void;
   bind(vhost: string, source: string, destination: string, kind: "queue" | "exchange", routingKey: string, args: FieldTable): void;
 }
 
-/** Applies a definitions document: vhosts and users first, then exchanges, queues, bindings. */
+/**
+ * Applies a definitions document in RabbitMQ's order: vhosts and users first, then permissions,
+ * operator policies and policies (so queues are created under them), exchanges, queues, bindings.
+ */
 export function applyDefinitions(target: DefinitionsTarget, defs: Definitions): void {
   for (const v of defs.vhosts ?? []) target.addVhost(v.name);
   for (const u of defs.users ?? []) {
@@ -38,6 +48,11 @@ export function applyDefinitions(target: DefinitionsTarget, defs: Definitions): 
     target.addUserWithHash(u.name, u.password_hash, tags);
   }
   for (const p of defs.permissions ?? []) target.setPermission(p.user, p.vhost, p.configure, p.write, p.read);
+  for (const p of defs.parameters ?? []) if (p.component === "operator_policy") target.setPolicy("operator_policy", p.vhost, p.name, p.value);
+  for (const p of defs.policies ?? []) {
+    const { vhost, name, ...body } = p;
+    target.setPolicy("policy", vhost, name, body);
+  }
   for (const x of defs.exchanges ?? []) {
     if (!isExchangeType(x.type)) throw new Error(`exchange '${x.name}': unknown type '${x.type}'`);
     target.declareExchange(x.vhost, x.name, x.type, x.durable, x.auto_delete, x.internal, tableFromJson(x.arguments));

@@ -1,7 +1,7 @@
-// x-expires: a queue unused for that long is deleted, durable ones too, with their messages (they
-// are not dead-lettered), as RabbitMQ does. Unused means no consumers, no basic.get and no
-// redeclare: each of those restarts the clock; while the queue has consumers there is none.
-import type { FieldTable } from "../protocol/table.ts";
+// x-expires (or a policy's expires): a queue unused for that long is deleted, durable ones too,
+// with their messages (they are not dead-lettered), as RabbitMQ does. Unused means no consumers,
+// no basic.get and no redeclare: each of those restarts the clock, and so does a policy change
+// (the new expiry counts from then); while the queue has consumers there is none.
 import type { QueueRecord } from "./queue_record.ts";
 
 export class QueueExpiry {
@@ -9,12 +9,11 @@ export class QueueExpiry {
 
   constructor(private readonly expire: (queue: QueueRecord) => void) {}
 
-  /** The queue was used (declared, redeclared, got from, or lost its last consumer): the clock restarts. */
+  /** The queue was used (declared, redeclared, got from, lost its last consumer, its policy changed): the clock restarts. */
   used(queue: QueueRecord): void {
-    const expires_ms = expiresOf(queue.args);
-    if (expires_ms === undefined) return;
     this.stop(queue);
-    if (queue.consumers.size > 0 || queue.deleted) return;
+    const expires_ms = queue.settings.expires_ms;
+    if (expires_ms === undefined || queue.consumers.size > 0 || queue.deleted) return;
     const timer = setTimeout(() => {
       this.timers.delete(queue);
       if (queue.consumers.size === 0 && !queue.deleted) this.expire(queue);
@@ -30,11 +29,4 @@ export class QueueExpiry {
     clearTimeout(timer);
     this.timers.delete(queue);
   }
-}
-
-function expiresOf(args: FieldTable): number | undefined {
-  const value = args["x-expires"];
-  if (typeof value === "number") return value;
-  if (typeof value === "bigint") return Number(value);
-  return undefined;
 }

@@ -2,6 +2,7 @@
 // consumes from it. The messages themselves live only in the shard.
 import type { FieldTable } from "../protocol/table.ts";
 import type { QueueLimits } from "../link/records.ts";
+import type { QueueSettings } from "./policies.ts";
 import { queueType, type QueueType } from "./queue_arguments.ts";
 import type { ConsumerRecord } from "./consumer_record.ts";
 import type { Publisher } from "./publish_flow.ts";
@@ -31,8 +32,14 @@ export class QueueRecord {
     /** The connection of an exclusive queue; null otherwise. */
     readonly owner: QueueOwner | null,
     readonly args: FieldTable,
-    readonly limits: QueueLimits,
+    /** The arguments merged with the policies that apply (replaced when a policy changes). */
+    public settings: QueueSettings,
   ) {}
+
+  /** What the queue's shard enforces. */
+  get limits(): QueueLimits {
+    return this.settings.limits;
+  }
 
   /** The queue's name in the journal: unique across vhosts. */
   get key(): string {

@@ -41,6 +41,12 @@ export const ToShard = {
    * later queue of the same name to adopt.
    */
   recoveryDone: 12,
+  /**
+   * u32 queueId, str32 limitsJson (QueueLimits): the queue's effective limits changed (a policy
+   * was set or cleared); they replace the declared ones whole, for messages enqueued from now on,
+   * and a lower max-length / max-length-bytes with drop-head trims the queue at once.
+   */
+  setLimits: 13,
 } as const;
 
 export const ToAcceptor = {
@@ -81,7 +87,10 @@ export const PublishFlag = { persistent: 1, confirm: 2, expires: 4 } as const;
 export const QueueFlag = { durable: 1, autoDelete: 2, exclusive: 4, quorum: 8 } as const;
 export const ConsumeFlag = { noAck: 1 } as const;
 
-/** The declare arguments a shard acts on (the acceptor validated them), sent as JSON. */
+/**
+ * What a shard acts on, sent as JSON: the declare arguments (the acceptor validated them) merged
+ * with the queue's policy and operator policy (src/broker/policies.ts decides the effective value).
+ */
 export interface QueueLimits {
   maxLength?: number;
   maxLengthBytes?: number;
@@ -97,6 +106,6 @@ export interface QueueLimits {
   singleActiveConsumer?: boolean;
   /** x-max-priority: a priority queue with levels 0..maxPriority. */
   maxPriority?: number;
-  /** x-delivery-limit (quorum): a message returned more often than this is dead-lettered (reason delivery_limit) or dropped. */
-  deliveryLimit?: number;
+  /** x-delivery-limit or a policy's delivery-limit (quorum): a message returned more often than this is dead-lettered (reason delivery_limit) or dropped; null or absent is none. */
+  deliveryLimit?: number | null;
 }

@@ -40,6 +40,7 @@ export interface ShardRequests {
   kick(creditSlot: number): void;
   stats(reqId: number): void;
   recoveryDone(): void;
+  setLimits(queueId: number, limits: QueueLimits): void;
 }
 
 export class ShardInbox {
@@ -80,6 +81,7 @@ export class ShardInbox {
       case ToShard.kick: return s.kick(c.u32());
       case ToShard.stats: return s.stats(c.u32());
       case ToShard.recoveryDone: return s.recoveryDone();
+      case ToShard.setLimits: return s.setLimits(c.u32(), JSON.parse(c.str32()) as QueueLimits);
       default: throw new Error(`shard: unknown record type ${type}`);
     }
   }

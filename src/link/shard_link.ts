@@ -156,6 +156,12 @@ export class ShardLink {
     this.send();
   }
 
+  /** The queue's effective limits changed (policies): see ToShard.setLimits. */
+  setLimits(queueId: number, limits: QueueLimits): void {
+    this.record.reset().u8v(ToShard.setLimits).u32(queueId).str32(JSON.stringify(limits));
+    this.send();
+  }
+
   recoveryDone(): void {
     this.record.reset().u8v(ToShard.recoveryDone);
     this.send();

@@ -11,8 +11,10 @@ import { TopicRouter } from "./topic.ts";
 /** One declared exchange with everything routing needs from it, compiled. */
 export class ExchangeState {
   readonly router: Router;
-  /** Where unroutable messages go, from the "alternate-exchange" argument. */
+  /** Where unroutable messages go: the "alternate-exchange" argument, else the policy's. */
   alternate: string | undefined;
+  /** The alternate exchange the exchange's policy names (set by VhostRoutes.setPolicyAlternate). */
+  private policyAlternate: string | undefined;
   /** Direct and topic exchanges read the routing key; fanout and headers ignore it. */
   readonly readsRoutingKey: boolean;
   /** The bindings with this exchange as source. */
@@ -29,7 +31,13 @@ export class ExchangeState {
   redefine(def: ExchangeDef): void {
     invariant(def.name === this.def.name && def.type === this.def.type, "routing", `exchange '${def.name}' redeclared as another type`);
     this.def = def;
-    this.alternate = alternateExchangeOf(def);
+    this.alternate = alternateExchangeOf(def) ?? this.policyAlternate;
+  }
+
+  /** rabbit_policy:get_arg: the argument wins over the policy. */
+  setPolicyAlternate(name: string | undefined): void {
+    this.policyAlternate = name;
+    this.alternate = alternateExchangeOf(this.def) ?? name;
   }
 }
 

@@ -46,6 +46,14 @@ export class VhostRoutes {
     this.#generation++;
   }
 
+  /** The alternate exchange the exchange's policy gives it (undefined: none); its own argument still wins. */
+  setPolicyAlternate(exchange: string, alternate: string | undefined): void {
+    const x = this.#exchanges.get(exchange);
+    if (x === undefined) return;
+    x.setPolicyAlternate(alternate);
+    this.#generation++;
+  }
+
   /**
    * Deletes an exchange and every binding it is the source or destination of. Sources that lose their
    * last binding that way and are auto-delete go too, transitively (rabbit_binding). Returns the names

@@ -64,7 +64,8 @@ export class ShardQueue {
     /** "vhost\0name": the queue's name in the journal. */
     readonly key: string,
     readonly durable: boolean,
-    readonly limits: QueueLimits,
+    /** Replaced when a policy changes them (setLimits); x-max-priority never changes. */
+    public limits: QueueLimits,
     /** A quorum queue: every message kept as persistent whatever its delivery-mode, returns counted. */
     readonly quorum = false,
     private readonly window: MemoryWindow = ALL_IN_MEMORY,
@@ -101,12 +102,9 @@ export class ShardQueue {
     this.refill();
   }
 
-  /** Takes head entries while the queue is over x-max-length / x-max-length-bytes (after adopt). */
+  /** Takes head entries while the queue is over x-max-length / x-max-length-bytes (after adopt or new limits). */
   trim(dropped: QueueEntry[]): void {
-    const { maxLength, maxLengthBytes } = this.limits;
-    while (this.messageCount > 0 && ((maxLength !== undefined && this.messageCount > maxLength) || (maxLengthBytes !== undefined && this.readyBytes > maxLengthBytes))) {
-      dropped.push(this.take()!);
-    }
+    while (this.messageCount > 0 && this.exceeds(this.messageCount, this.readyBytes)) dropped.push(this.take()!);
   }
 
   /**
@@ -134,6 +132,18 @@ export class ShardQueue {
     this.ready.push(env, position, redelivered, expiresAt_ms);
     this.windowBytes += size;
     return "queued";
+  }
+
+  /**
+   * New effective limits (a policy was set or cleared). As RabbitMQ's classic queue does, a lower
+   * max-length or max-length-bytes drops the oldest ready messages into `dropped` at once under
+   * drop-head; reject-publish keeps what is there and refuses new messages. A TTL applies to
+   * messages enqueued from now on (each message's expiry is fixed when it arrives).
+   */
+  setLimits(limits: QueueLimits, dropped: QueueEntry[]): void {
+    this.limits = limits;
+    if (limits.overflow === "reject-publish" || limits.overflow === "reject-publish-dlx") return;
+    this.trim(dropped);
   }
 
   /** Takes the head ready entry (refilling the window from disk as it drains). */
@@ -202,7 +212,7 @@ export class ShardQueue {
     if (this.quorum) {
       entry.deliveryCount++;
       const limit = this.limits.deliveryLimit;
-      if (limit !== undefined && entry.deliveryCount > limit) return "over-limit";
+      if (limit !== undefined && limit !== null && entry.deliveryCount > limit) return "over-limit";
     }
     if (entry.expiresAt_ms !== 0) this.expiring++;
     this.windowBytes += entry.length;
@@ -283,9 +293,13 @@ export class ShardQueue {
   }
 
   private wouldOverflow(size_bytes: number): boolean {
+    return this.exceeds(this.messageCount + 1, this.readyBytes + size_bytes);
+  }
+
+  /** Whether that many ready messages of that many bytes are past x-max-length / -bytes. */
+  private exceeds(messages: number, bytes: number): boolean {
     const { maxLength, maxLengthBytes } = this.limits;
-    return (maxLength !== undefined && this.messageCount + 1 > maxLength) ||
-      (maxLengthBytes !== undefined && this.readyBytes + size_bytes > maxLengthBytes);
+    return (maxLength !== undefined && messages > maxLength) || (maxLengthBytes !== undefined && bytes > maxLengthBytes);
   }
 }
 

@@ -146,6 +146,14 @@ export class Shard implements ShardRequests {
     if (queue.expiring > 0) this.watchExpiry(queue);
   }
 
+  setLimits(queueId: number, limits: QueueLimits): void {
+    const queue = this.queues.get(queueId);
+    if (queue === undefined) return; // deleted meanwhile
+    queue.setLimits(limits, this.dropped);
+    this.discardDropped(queue, DeadLetterReason.maxlen);
+    if (queue.inFlow) this.updateFlow(queue);
+  }
+
   /** The durable queues are all declared: what none adopted belongs to queues that are gone. */
   recoveryDone(): void {
     for (const [key, messages] of this.recovered) {

@@ -6,6 +6,7 @@ import { AmqpError, ReplyCode } from "../../protocol/errors.ts";
 import type { FieldTable } from "../../protocol/table.ts";
 import { isExchangeType } from "../../routing/exchange.ts";
 import { checkPermission, DEFAULT_EXCHANGE_REFUSED, inequivalent, noExchange, reservedName, type Actor, type Site } from "./actor.ts";
+import { applyExchangePolicy } from "./policies.ts";
 
 export interface ExchangeSpec {
   name: string;
@@ -35,6 +36,7 @@ export function declareExchange(actor: Actor, spec: ExchangeSpec, site: Site): b
   if (existing === undefined) {
     if (spec.name.startsWith("amq.")) throw reservedName("exchange", spec.name, site);
     vhost.routes.declareExchange({ name: spec.name, type, durable: spec.durable, autoDelete: spec.autoDelete, internal: spec.internal, arguments: spec.arguments });
+    applyExchangePolicy(vhost, spec.name);
     actor.broker.definitionsChanged(vhost, spec.durable);
     return true;
   }
