@@ -4,14 +4,16 @@
 import { tableFromJson, tableToJson } from "../broker/definitions.ts";
 import { declareExchange as declare, deleteExchange as remove } from "../broker/topology/exchanges.ts";
 import type { Vhost } from "../broker/vhost.ts";
-import type { ExchangeDef } from "../routing/exchange.ts";
+import type { ExchangeEntry } from "../routing/vhost_routes.ts";
+import type { AdminContext } from "./admin_context.ts";
 import { apiActor, NO_METHOD, vhostsInScope } from "./api_auth.ts";
 import { bindingJson } from "./api_bindings.ts";
 import { notFound } from "./api_errors.ts";
 import { boolField, checkAmqpName, objectField, stringField } from "./api_fields.ts";
+import { exchangeMessageStats } from "./message_stats.ts";
 import { created, existingVhost, noContent, ok, param, sortedByVhostAndName, type ApiRequest, type ApiResponse, type Route } from "./api_route.ts";
 
-function exchangeJson(vhost: string, x: ExchangeDef): Record<string, unknown> {
+function exchangeJson(ctx: AdminContext, vhost: string, { def: x, counts }: ExchangeEntry): Record<string, unknown> {
   return {
     name: x.name,
     vhost,
@@ -20,6 +22,7 @@ function exchangeJson(vhost: string, x: ExchangeDef): Record<string, unknown> {
     auto_delete: x.autoDelete,
     internal: x.internal,
     arguments: tableToJson(x.arguments),
+    ...exchangeMessageStats(ctx.rates, counts),
   };
 }
 
@@ -29,9 +32,9 @@ function exchangeName(req: ApiRequest): string {
   return name === "amq.default" ? "" : name;
 }
 
-function existingExchange(req: ApiRequest): { vhost: Vhost; exchange: ExchangeDef } {
+function existingExchange(req: ApiRequest): { vhost: Vhost; exchange: ExchangeEntry } {
   const vhost = existingVhost(req);
-  const exchange = vhost.routes.exchange(exchangeName(req));
+  const exchange = vhost.routes.entry(exchangeName(req));
   if (exchange === undefined) throw notFound();
   return { vhost, exchange };
 }
@@ -55,15 +58,16 @@ async function declareExchange(req: ApiRequest): Promise<ApiResponse> {
 
 function deleteExchange(req: ApiRequest): ApiResponse {
   const { vhost, exchange } = existingExchange(req);
-  remove(apiActor(req, vhost), exchange.name, req.query.get("if-unused") === "true", NO_METHOD);
+  remove(apiActor(req, vhost), exchange.def.name, req.query.get("if-unused") === "true", NO_METHOD);
   return noContent;
 }
 
 function bindingsOf(end: "source" | "destination") {
   return (req: ApiRequest): ApiResponse => {
     const { vhost, exchange } = existingExchange(req);
+    const { name } = exchange.def;
     const rows = [...vhost.routes.bindings()].filter((b) =>
-      end === "source" ? b.source === exchange.name : b.destinationKind === "exchange" && b.destination === exchange.name);
+      end === "source" ? b.source === name : b.destinationKind === "exchange" && b.destination === name);
     return ok(rows.map((b) => bindingJson(vhost.name, b)));
   };
 }
@@ -74,7 +78,7 @@ export const exchangeRoutes: Route[] = [
     path: "/api/exchanges",
     access: "management",
     handle: ({ ctx, principal }) =>
-      ok(sortedByVhostAndName(vhostsInScope(ctx, principal, undefined).flatMap((v) => [...v.routes.exchanges()].map((x) => exchangeJson(v.name, x))))),
+      ok(sortedByVhostAndName(vhostsInScope(ctx, principal, undefined).flatMap((v) => [...v.routes.entries()].map((x) => exchangeJson(ctx, v.name, x))))),
   },
   {
     method: "GET",
@@ -82,7 +86,7 @@ export const exchangeRoutes: Route[] = [
     access: "vhost",
     handle: (req) => {
       const vhost = existingVhost(req);
-      return ok(sortedByVhostAndName([...vhost.routes.exchanges()].map((x) => exchangeJson(vhost.name, x))));
+      return ok(sortedByVhostAndName([...vhost.routes.entries()].map((x) => exchangeJson(req.ctx, vhost.name, x))));
     },
   },
   {
@@ -91,7 +95,7 @@ export const exchangeRoutes: Route[] = [
     access: "vhost",
     handle: (req) => {
       const { vhost, exchange } = existingExchange(req);
-      return ok({ ...exchangeJson(vhost.name, exchange), incoming: [], outgoing: [] });
+      return ok({ ...exchangeJson(req.ctx, vhost.name, exchange), incoming: [], outgoing: [] });
     },
   },
   { method: "PUT", path: "/api/exchanges/:vhost/:name", access: "vhost", handle: declareExchange },

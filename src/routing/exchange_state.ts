@@ -8,6 +8,12 @@ import { RouteCache } from "./route_cache.ts";
 import type { Router } from "./router.ts";
 import { TopicRouter } from "./topic.ts";
 
+/** Messages published to the exchange, and copies it routed to queues (the management API's message_stats). */
+export class ExchangeCounts {
+  publish_in = 0;
+  publish_out = 0;
+}
+
 /** One declared exchange with everything routing needs from it, compiled. */
 export class ExchangeState {
   readonly router: Router;
@@ -18,6 +24,7 @@ export class ExchangeState {
   /** The bindings with this exchange as source. */
   readonly outgoing = new Set<BindingRecord>();
   readonly cache = new RouteCache();
+  readonly counts = new ExchangeCounts();
 
   constructor(public def: ExchangeDef) {
     this.router = routerFor(def.type);
