@@ -19,9 +19,9 @@ function vhostJson(ctx: AdminContext, vhost: Vhost, stats: Map<number, QueueStat
     metadata: { description: "", tags: [] },
     tracing: false,
     cluster_state: { [ctx.node]: "running" },
-    ...(totals === undefined ? {} : octetStats(ctx.rates, vhost, totals.bytes)),
+    ...(totals === undefined ? {} : octetStats(ctx.rates, vhost.closedConnections, totals.bytes)),
     ...messageTotals(ctx.rates, [...vhost.queues.values()], stats),
-    ...(totals === undefined ? {} : messageStats(ctx.rates, vhost, totals.messages, CHANNEL_PUBLISH_FIELDS)),
+    ...(totals === undefined ? {} : messageStats(ctx.rates, vhost.closedChannels, totals.messages, CHANNEL_PUBLISH_FIELDS)),
   };
 }
 

@@ -3,28 +3,36 @@
 // current values of each live object's counters, and a rate is the change over the last full
 // interval. The hot path only increments plain fields; this runs in the admin layer. An object
 // the sweep no longer records (a closed channel, a deleted queue) is dropped with its samples.
-
 import { log } from "../log.ts";
 
 const SAMPLE_INTERVAL_MS = 5_000;
 
-/** One object's last two samples; `keys` are its number fields, in the order sampled. */
+/** Counters that copy their values out in the order of a `keys` list (see message_counts.ts). */
+export interface Sampled {
+  sample(into: Float64Array): void;
+}
+
+/** Records one object's counters: `keys` names the values `source.sample` writes, in order. */
+export type Recorder = (owner: object, keys: readonly string[], source: Sampled) => void;
+
+/** Calls `record` for every live object (it may wait for the shards, or let the event loop in, between records). */
+export type Sweep = (record: Recorder) => Promise<void>;
+
+/** One object's last two samples. */
 interface Samples {
   readonly keys: readonly string[];
   previous: Float64Array;
   latest: Float64Array;
+  /** The sweep that last recorded it. */
+  sweep: number;
 }
 
-/** Calls `record` for every live object; may wait for the shards' numbers first. */
-export type Sweep = (record: (owner: object, values: object) => void) => Promise<void>;
-
 export class CounterRates {
-  private samples = new Map<object, Samples>();
-  /** The samples of the sweep under way (null between sweeps). */
-  private next: Map<object, Samples> | null = null;
+  private readonly samples = new Map<object, Samples>();
+  private sweepNumber = 0;
+  private sweeping = false;
   private interval_s = SAMPLE_INTERVAL_MS / 1000;
   private sampledAt = Date.now();
-  private firstSweep = true;
   private timer: ReturnType<typeof setInterval> | null = null;
 
   constructor(private readonly sweep: Sweep) {}
@@ -53,45 +61,39 @@ export class CounterRates {
     return Math.round((delta / this.interval_s) * 10) / 10;
   }
 
-  private readonly record = (owner: object, values: object): void => {
-    const next = this.next;
-    if (next === null) return;
-    const fields = values as Record<string, unknown>;
+  private readonly record: Recorder = (owner, keys, source) => {
     let s = this.samples.get(owner);
     if (s === undefined) {
-      const keys = Object.keys(fields).filter((k) => typeof fields[k] === "number");
-      // An object first seen after the first sweep began within the last interval, from zero.
-      s = { keys, previous: new Float64Array(keys.length), latest: new Float64Array(keys.length) };
-      read(s.latest, s.keys, fields);
-      if (this.firstSweep) s.previous.set(s.latest);
+      // First seen after the first sweep: it began within the last interval, from zero. The
+      // first sweep only sets the baseline (what was there before the API started has no rate).
+      s = { keys, previous: new Float64Array(keys.length), latest: new Float64Array(keys.length), sweep: 0 };
+      source.sample(s.latest);
+      if (this.sweepNumber === 1) s.previous.set(s.latest);
+      this.samples.set(owner, s);
     } else {
       const older = s.previous;
       s.previous = s.latest;
       s.latest = older;
-      read(s.latest, s.keys, fields);
+      source.sample(older);
     }
-    next.set(owner, s);
+    s.sweep = this.sweepNumber;
   };
 
   private async sample(): Promise<void> {
-    if (this.next !== null) return; // the last sweep is still waiting for a shard
-    this.next = new Map();
+    if (this.sweeping) return; // the last sweep is still waiting for a shard
+    this.sweeping = true;
+    const sweep = ++this.sweepNumber;
     try {
       await this.sweep(this.record);
       const now = Date.now();
       this.interval_s = Math.max(0.001, (now - this.sampledAt) / 1000);
       this.sampledAt = now;
-      this.samples = this.next;
-      this.firstSweep = false;
+      for (const [owner, s] of this.samples) if (s.sweep !== sweep) this.samples.delete(owner);
     } catch (error) {
-      // A failed sweep keeps the last rates; the next one tries again.
+      // A failed sweep keeps what it recorded; the next one tries again.
       log.error(`sampling rates: ${(error as Error).stack ?? String(error)}`);
     } finally {
-      this.next = null;
+      this.sweeping = false;
     }
   }
-}
-
-function read(into: Float64Array, keys: readonly string[], fields: Record<string, unknown>): void {
-  for (let i = 0; i < keys.length; i++) into[i] = fields[keys[i]!] as number;
 }

@@ -5,12 +5,13 @@
 // after its first publish, the delivery group after its first delivery, get or empty get.
 import { ByteCounts, MessageCounts } from "../broker/message_counts.ts";
 import type { Vhost } from "../broker/vhost.ts";
-import type { ExchangeCounts } from "../routing/exchange_state.ts";
+import type { BrokerCounters } from "../broker/broker.ts";
+import { ExchangeCounts } from "../routing/exchange_state.ts";
 import type { AdminContext } from "./admin_context.ts";
 import type { CounterRates, Sweep } from "./counter_rates.ts";
 
 type Json = Record<string, unknown>;
-type MessageField = "publish" | "confirm" | "return_unroutable" | "drop_unroutable" | "ack" | "deliver" | "deliver_no_ack" | "get" | "get_empty" | "get_no_ack" | "redeliver";
+type MessageField = (typeof MessageCounts.keys)[number];
 
 /** A channel's and a vhost's publish group; a queue's is only `publish`. */
 export const CHANNEL_PUBLISH_FIELDS: readonly MessageField[] = ["publish", "confirm", "return_unroutable", "drop_unroutable"];
@@ -84,31 +85,62 @@ export function vhostTotals(ctx: AdminContext): Map<Vhost, VhostTotals> {
   return totals;
 }
 
+/** Queues recorded between two turns of the event loop (about a millisecond's work). */
+const SWEEP_SLICE_QUEUES = 2_000;
+
+/** A queue's depth as the shards last reported it, sampled for the messages_*_details rates. */
+class QueueDepth {
+  static readonly keys = ["messages", "messages_ready", "messages_unacknowledged"] as const;
+  ready = 0;
+  unacked = 0;
+
+  sample(into: Float64Array): void {
+    into[0] = this.ready + this.unacked;
+    into[1] = this.ready;
+    into[2] = this.unacked;
+  }
+}
+
 /**
- * Records every counted object for the rates, all at once after the shards' depth numbers are in:
- * the broker's totals, each vhost's totals, exchange, queue (counts and depth), connection and channel.
+ * Records every counted object for the rates, after the shards' depth numbers are in:
+ * the broker's totals, each vhost's totals (under its closed-counts objects, which live as long as
+ * it does), exchange, queue (counts, and depth under the QueueRecord), connection and channel.
  */
 export function sweepCounters(ctx: AdminContext): Sweep {
+  const broker = new BrokerTotals(ctx.broker.counters);
   return async (record) => {
     const stats = await ctx.broker.queueStats();
-    const { counters } = ctx.broker;
-    record(counters, counters);
-    const depth = { messages: 0, messages_ready: 0, messages_unacknowledged: 0 };
+    record(ctx.broker.counters, BrokerTotals.keys, broker);
+    const depth = new QueueDepth();
+    let queues = 0;
     for (const [vhost, t] of vhostTotals(ctx)) {
-      record(vhost, { ...t.messages, ...t.bytes });
-      for (const x of vhost.routes.entries()) record(x.counts, x.counts);
+      record(vhost.closedChannels, MessageCounts.keys, t.messages);
+      record(vhost.closedConnections, ByteCounts.keys, t.bytes);
+      for (const x of vhost.routes.entries()) record(x.counts, ExchangeCounts.keys, x.counts);
       for (const q of vhost.queues.values()) {
-        record(q.counts, q.counts);
+        // Tens of thousands of queues take milliseconds: let the event loop in between slices.
+        if (++queues % SWEEP_SLICE_QUEUES === 0) await new Promise((resolve) => setImmediate(resolve));
+        record(q.counts, MessageCounts.keys, q.counts);
         const s = stats.get(q.id);
-        depth.messages_ready = s?.ready ?? 0;
-        depth.messages_unacknowledged = s?.unacked ?? 0;
-        depth.messages = depth.messages_ready + depth.messages_unacknowledged;
-        record(q, depth);
+        depth.ready = s?.ready ?? 0;
+        depth.unacked = s?.unacked ?? 0;
+        record(q, QueueDepth.keys, depth);
       }
     }
     for (const c of ctx.server.connections) {
-      record(c.bytes, c.bytes);
-      for (const channel of c.channelList()) record(channel.counts, channel.counts);
+      record(c.bytes, ByteCounts.keys, c.bytes);
+      for (const channel of c.channelList()) record(channel.counts, MessageCounts.keys, channel.counts);
     }
   };
+}
+
+/** The broker's global counters (the overview's message_stats), sampled in their key order. */
+class BrokerTotals {
+  static readonly keys = ["published", "delivered", "acked", "confirmed", "returned"] as const;
+
+  constructor(private readonly counters: BrokerCounters) {}
+
+  sample(into: Float64Array): void {
+    BrokerTotals.keys.forEach((key, i) => (into[i] = this.counters[key]));
+  }
 }

@@ -10,8 +10,15 @@ import { TopicRouter } from "./topic.ts";
 
 /** Messages published to the exchange, and copies it routed to queues (the management API's message_stats). */
 export class ExchangeCounts {
+  static readonly keys = ["publish_in", "publish_out"] as const;
   publish_in = 0;
   publish_out = 0;
+
+  /** The values in `keys` order. */
+  sample(into: Float64Array): void {
+    into[0] = this.publish_in;
+    into[1] = this.publish_out;
+  }
 }
 
 /** One declared exchange with everything routing needs from it, compiled. */
