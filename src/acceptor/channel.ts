@@ -5,6 +5,7 @@
 // the channel's backlog, so replies always go out in the order the methods came in.
 import type { Broker, ChannelEndpoint, ReplyTarget } from "../broker/broker.ts";
 import { ConsumerRecord } from "../broker/consumer_record.ts";
+import { MessageCounts } from "../broker/message_counts.ts";
 import { generatedName, resourceName } from "../broker/names.ts";
 import { fieldTypeName } from "../broker/queue_arguments.ts";
 import { FrameType } from "../protocol/constants.ts";
@@ -17,6 +18,8 @@ import { withDeliveryCount } from "../link/envelope.ts";
 import { stampPublishRecord } from "../link/publish_record.ts";
 import { PublishFlag, Settle } from "../link/records.ts";
 import type { GotMessage } from "../link/shard_link.ts";
+import { DEFAULT_EXCHANGE } from "../routing/exchange.ts";
+import type { ExchangeCounts } from "../routing/exchange_state.ts";
 import type { ChannelHost } from "./channel_host.ts";
 import { ConfirmTracker, type ConfirmSink } from "./confirm_tracker.ts";
 import { DeliveryTags, type SettledDelivery } from "./delivery_tags.ts";
@@ -43,6 +46,8 @@ interface TxPublish {
 export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   readonly channelId: number;
   readonly creditSlot: number;
+  /** This channel's traffic (the management API's message_stats); its vhost's once it closes. */
+  readonly counts = new MessageCounts();
   private state: "open" | "closing" | "closed" = "open";
   /** release() ran: resources given back (the state may still be "closing", awaiting close-ok). */
   private released = false;
@@ -64,6 +69,9 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   private readonly settled: SettledDelivery[] = [];
   /** Direct reply-to: the consumer tag and this channel's reply name, once it consumes replies. */
   private replyTo: { tag: string; name: string } | null = null;
+  /** The counters of the exchange the publish being assembled goes to. */
+  private publishExchange: ExchangeCounts;
+  private readonly defaultExchange: ExchangeCounts;
 
   constructor(
     readonly number: number,
@@ -75,6 +83,8 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     if (slot < 0) throw new AmqpError(ReplyCode.resourceError, "no more channels can be opened on this broker");
     this.creditSlot = slot;
     broker.registerChannel(this);
+    // The default exchange cannot be deleted: its counters are the channel's for its lifetime.
+    this.defaultExchange = this.publishExchange = host.vhost.routes.entry(DEFAULT_EXCHANGE)!.counts;
   }
 
   /** For admin listings. */
@@ -95,6 +105,11 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
 
   get isClosing(): boolean {
     return this.state !== "open";
+  }
+
+  /** Released: its counts are in its vhost's closedChannels. */
+  get isReleased(): boolean {
+    return this.released;
   }
 
   // --- frame intake --------------------------------------------------------------------------
@@ -337,7 +352,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   /** A reply published to this channel's reply name: delivered at once, no-ack. */
   deliverReply(routingKey: string, props: Uint8Array, body: Uint8Array): void {
     if (this.replyTo === null || this.state !== "open") return;
-    const tag = this.tags.add(0, 0, false);
+    const tag = this.tags.add(0, 0, false, null);
     const out = this.host.out;
     out.basicDeliver(this.number, this.replyTo.tag, tag, false, "", routingKey);
     out.contentHeader(this.number, 60, body.length, props);
@@ -362,8 +377,10 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     }
     // Looked up per delivery, as RabbitMQ 3.12+ does: a consumer-timeout policy set later applies too.
     const timeout_ms = consumer.queue.settings.consumerTimeout_ms ?? this.broker.consumerTimeout_ms;
-    const tag = this.tags.add(shard, deliveryId, !consumer.noAck, timeout_ms);
+    const tag = this.tags.add(shard, deliveryId, !consumer.noAck, consumer.queue.counts, timeout_ms);
     this.broker.counters.delivered++;
+    this.counts.delivered(false, consumer.noAck, redelivered);
+    consumer.queue.counts.delivered(false, consumer.noAck, redelivered);
     const out = withDeliveryCount({ buf: env, at, length }, deliveryCount > 0 ? deliveryCount : undefined);
     this.host.out.deliverEnvelope(this.number, consumer.tag, tag, redelivered, out.buf, out.at, out.length, this.host.frameMax);
     this.host.markDirty();
@@ -375,11 +392,15 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     this.suspend();
     this.broker.getMessage(queue, m.noAck, this.answer((got: GotMessage | null) => {
       if (got === null) {
+        this.counts.get_empty++;
+        queue.counts.get_empty++;
         this.host.send(this.number, { name: "basic.get-empty" });
         return;
       }
-      const tag = this.tags.add(queue.shard, got.deliveryId, false);
+      const tag = this.tags.add(queue.shard, got.deliveryId, false, queue.counts);
       this.broker.counters.delivered++;
+      this.counts.delivered(true, m.noAck, got.redelivered);
+      queue.counts.delivered(true, m.noAck, got.redelivered);
       const out = withDeliveryCount({ buf: got.env, at: got.at, length: got.length }, queue.type === "quorum" ? got.deliveryCount : undefined);
       this.host.out.getOkEnvelope(this.number, tag, got.redelivered, got.remaining, out.buf, out.at, out.length, this.host.frameMax);
       this.host.markDirty();
@@ -392,7 +413,14 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     const settled = this.settled;
     settled.length = 0;
     this.tags.settle(tag, multiple, settled, classId, methodId);
-    if (action === Settle.ack) this.broker.counters.acked += settled.length;
+    if (action === Settle.ack) {
+      this.broker.counters.acked += settled.length;
+      this.counts.ack += settled.length;
+      for (let i = 0; i < settled.length; i++) {
+        const queue = settled[i]!.queue;
+        if (queue !== null) queue.ack++;
+      }
+    }
     if (this.tx !== null) {
       this.tx.acks.push({ action, settled: settled.slice() });
       return;
@@ -427,7 +455,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
 
   private basicPublish(m: MethodOf<"basic.publish">): void {
     if (m.immediate) throw new AmqpError(ReplyCode.notImplemented, "immediate=true", 60, 40);
-    topology.checkPublishExchange(this.host, m.exchange);
+    this.publishExchange = topology.checkPublishExchange(this.host, m.exchange) ?? this.defaultExchange;
     this.checkWritePermission(m.exchange);
     if (this.broker.flow.alarmed) this.broker.flow.block(this.host);
     this.publish.begin(m.exchange, m.routingKey, m.mandatory);
@@ -507,10 +535,14 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
       let ids = targets.get(queue.shard);
       if (ids === undefined) targets.set(queue.shard, (ids = []));
       ids.push(queue.id);
+      queue.counts.publish++;
       routed++;
     }
     this.broker.counters.published++;
-    if (routed === 0 && p.mandatory) this.returnUnroutable();
+    this.counts.publish++;
+    this.publishExchange.publish_in++;
+    this.publishExchange.publish_out += routed;
+    if (routed === 0) this.unroutable();
     const seq = this.confirms === null ? 0 : this.confirms.take();
     const expires = p.propsLength >= 2 && (r.u8[p.propsAt]! & (PropertyFlag.expiration >> 8)) !== 0;
     const flags = (persistent ? PublishFlag.persistent : 0) | (seq !== 0 ? PublishFlag.confirm : 0) | (expires ? PublishFlag.expires : 0);
@@ -540,10 +572,11 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     const r = p.record;
     const target = this.broker.replyTargets.get(p.routingKey);
     this.broker.counters.published++;
+    this.counts.publish++;
     if (target !== undefined) {
       target.deliverReply(p.routingKey, r.u8.slice(p.propsAt, p.propsAt + p.propsLength), r.u8.slice(p.bodyAt, r.length));
-    } else if (p.mandatory) {
-      this.returnUnroutable();
+    } else {
+      this.unroutable();
     }
     if (this.confirms !== null) {
       this.confirms.take();
@@ -560,9 +593,15 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     }
   }
 
-  private returnUnroutable(): void {
-    this.broker.counters.returned++;
+  /** A publish that reached no queue: returned if mandatory, dropped otherwise. */
+  private unroutable(): void {
     const p = this.publish;
+    if (!p.mandatory) {
+      this.counts.drop_unroutable++;
+      return;
+    }
+    this.broker.counters.returned++;
+    this.counts.return_unroutable++;
     const r = p.record;
     const out = this.host.out;
     out.methodFrame(this.number, { name: "basic.return", replyCode: ReplyCode.noRoute, replyText: "NO_ROUTE", exchange: p.exchange, routingKey: p.routingKey });
@@ -572,8 +611,9 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   }
 
   // ConfirmSink
-  ack(seq: number, multiple: boolean): void {
-    this.broker.counters.confirmed++;
+  ack(seq: number, multiple: boolean, count: number): void {
+    this.broker.counters.confirmed += count;
+    this.counts.confirm += count;
     this.host.out.basicAck(this.number, seq, multiple);
     this.host.markDirty();
   }
@@ -679,6 +719,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     // a second release would free the credit slot twice and hand it to two channels.
     if (this.released) return;
     this.released = true;
+    this.host.vhost.closedChannels.add(this.counts);
     this.state = "closed";
     this.backlog.length = 0;
     this.backlogBytes = 0;

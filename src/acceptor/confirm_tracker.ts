@@ -4,7 +4,8 @@
 // Acks go out in order, coalesced as multiple=true; a publish refused by a queue is nacked.
 
 export interface ConfirmSink {
-  ack(seq: number, multiple: boolean): void;
+  /** Acks every seq up to `seq` not acked or nacked yet: `count` publishes. */
+  ack(seq: number, multiple: boolean, count: number): void;
   nack(seq: number): void;
 }
 
@@ -52,19 +53,22 @@ export class ConfirmTracker {
   emit(sink: ConfirmSink): void {
     let done = 0;
     let runEnd = 0;
+    let run = 0;
     while (done < this.remaining.length && this.remaining[done] === 0) {
       const seq = this.base + done;
       if (this.nacked.has(seq)) {
-        if (runEnd !== 0) sink.ack(runEnd, true);
+        if (runEnd !== 0) sink.ack(runEnd, true, run);
         runEnd = 0;
+        run = 0;
         this.nacked.delete(seq);
         sink.nack(seq);
       } else {
         runEnd = seq;
+        run++;
       }
       done++;
     }
-    if (runEnd !== 0) sink.ack(runEnd, true);
+    if (runEnd !== 0) sink.ack(runEnd, true, run);
     if (done > 0) {
       this.remaining.splice(0, done);
       this.base += done;

@@ -4,6 +4,7 @@
 // output is backed up the connection stops reading and its channels stop receiving deliveries.
 import type { Socket } from "bun";
 import type { Broker, Flushable } from "../broker/broker.ts";
+import { ByteCounts } from "../broker/message_counts.ts";
 import type { QueueRecord } from "../broker/queue_record.ts";
 import type { Vhost } from "../broker/vhost.ts";
 import { log } from "../log.ts";
@@ -61,6 +62,8 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
   readonly out = new FrameWriter(64 * 1024);
   readonly capabilities: ClientCapabilities = { consumerCancelNotify: false, authenticationFailureClose: false, connectionBlocked: false };
   readonly connectedAt = Date.now();
+  /** Socket traffic (the management API's recv_oct / send_oct); its vhost's once it is gone. */
+  readonly bytes = new ByteCounts();
   private readonly parser: FrameParser;
   private state: State = "header";
   private readonly channels = new Map<number, Channel>();
@@ -104,6 +107,11 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
     return this.vhostRecord;
   }
 
+  /** The vhost of connection.open, or null before it (and for connections that never opened). */
+  get openedVhost(): Vhost | null {
+    return this.vhostRecord;
+  }
+
   get isOpen(): boolean {
     return this.state === "opened";
   }
@@ -121,6 +129,8 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
 
   onData(chunk: Uint8Array): void {
     this.lastReceived_ms = Date.now();
+    this.bytes.recv_oct += chunk.length;
+    this.bytes.recv_cnt++;
     if (this.state === "closed") return;
     if (this.parser.dead) return; // after a framing error nothing more can be read in step
     try {
@@ -138,6 +148,7 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
     while (this.pending.length > 0) {
       const head = this.pending[0]!;
       const written = this.socket.write(head);
+      this.countSent(written);
       this.pendingBytes -= Math.max(0, written);
       if (written < head.length) {
         this.pending[0] = head.subarray(Math.max(0, written));
@@ -164,7 +175,7 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
     const wasOpen = this.state === "opened";
     this.state = "closed";
     this.releaseAll();
-    this.onGone(this);
+    this.gone();
     if (wasOpen) log.info(`connection closed: ${this.peer} user '${this.user}'`);
   }
 
@@ -217,12 +228,24 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
     const bytes = this.out.u8;
     const length = this.out.length;
     const written = Math.max(0, this.socket.write(bytes, 0, length));
+    this.countSent(written);
     if (written < length) {
       // The unsent tail keeps the writer's buffer; the writer continues in a new one.
       this.queueOutput(this.out.detach().subarray(written));
     } else {
       this.out.take();
     }
+  }
+
+  private countSent(written: number): void {
+    if (written <= 0) return;
+    this.bytes.send_oct += written;
+    this.bytes.send_cnt++;
+  }
+
+  /** Output not yet taken by the socket (the management API's send_pend). */
+  get pendingOutputBytes(): number {
+    return this.pendingBytes;
   }
 
   private queueOutput(bytes: Uint8Array): void {
@@ -496,7 +519,7 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
     this.state = "closed";
     if (this.pending.length === 0) this.socket.end();
     else this.endAfterFlush = true;
-    this.onGone(this);
+    this.gone();
   }
 
   /**
@@ -509,13 +532,19 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
     this.releaseAll();
     this.flush();
     this.state = "closed";
-    this.onGone(this);
+    this.gone();
     // Reading may have been paused for output or ring backpressure that no longer matters.
     this.readPausedBy.clear();
     this.socket.resume();
     setTimeout(() => {
       if (!this.socketGone) this.socket.end();
     }, CLIENT_CLOSE_TIMEOUT_MS).unref();
+  }
+
+  /** Leaves the server's connections; its byte counts go to its vhost's at the same moment. */
+  private gone(): void {
+    this.vhostRecord?.closedConnections.add(this.bytes);
+    this.onGone(this);
   }
 
   /** Channels released (unacked requeued, consumers cancelled), exclusive queues deleted. */

@@ -1,6 +1,8 @@
 // A channel's outstanding delivery tags. Tags are handed out consecutively per channel (1, 2, ...),
 // so an entry lives at index tag - base in parallel arrays; the base advances past settled tags.
-// Each entry remembers the shard that holds the message and that shard's delivery id.
+// Each entry remembers the shard that holds the message and that shard's delivery id, and the
+// counters of the queue it came from (an ack counts there).
+import type { MessageCounts } from "../broker/message_counts.ts";
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 
 const INITIAL_CAPACITY = 256;
@@ -15,6 +17,8 @@ export interface SettledDelivery {
   shard: number;
   deliveryId: number;
   counted: boolean;
+  /** The counters of the queue the message came from. */
+  queue: MessageCounts | null;
   /** When the delivery times out (Date.now() ms, 0 = never), and the timeout that set it. */
   deadline_ms: number;
   timeout_ms: number;
@@ -29,6 +33,7 @@ export class DeliveryTags {
   private ids = new Float64Array(INITIAL_CAPACITY);
   private deadlines = new Float64Array(INITIAL_CAPACITY);
   private timeouts = new Float64Array(INITIAL_CAPACITY);
+  private queues: (MessageCounts | null)[] = new Array<MessageCounts | null>(INITIAL_CAPACITY).fill(null);
 
   get outstanding(): number {
     return this.live;
@@ -38,7 +43,7 @@ export class DeliveryTags {
    * A tag for a delivery; `deliveryId` 0 means no-ack (nothing to settle later). A timeout other
    * than 0 is the consumer timeout: the delivery must be settled within it.
    */
-  add(shard: number, deliveryId: number, counted: boolean, timeout_ms = 0): number {
+  add(shard: number, deliveryId: number, counted: boolean, queue: MessageCounts | null, timeout_ms = 0): number {
     const tag = this.next++;
     if (deliveryId === 0) {
       if (this.live === 0) this.base = this.next;
@@ -52,6 +57,7 @@ export class DeliveryTags {
     this.ids[i] = deliveryId;
     this.deadlines[i] = timeout_ms === 0 ? 0 : Date.now() + timeout_ms;
     this.timeouts[i] = timeout_ms;
+    this.queues[i] = queue;
     this.live++;
     return tag;
   }
@@ -96,8 +102,9 @@ export class DeliveryTags {
 
   private take(tag: number, out: SettledDelivery[]): void {
     const i = tag - this.base;
-    out.push({ tag, shard: this.shards[i]!, deliveryId: this.ids[i]!, counted: (this.flags[i]! & COUNTED) !== 0, deadline_ms: this.deadlines[i]!, timeout_ms: this.timeouts[i]! });
+    out.push({ tag, shard: this.shards[i]!, deliveryId: this.ids[i]!, counted: (this.flags[i]! & COUNTED) !== 0, queue: this.queues[i] ?? null, deadline_ms: this.deadlines[i]!, timeout_ms: this.timeouts[i]! });
     this.flags[i] = 0;
+    this.queues[i] = null;
     this.live--;
   }
 
@@ -114,6 +121,7 @@ export class DeliveryTags {
       this.ids[i] = e.deliveryId;
       this.deadlines[i] = e.deadline_ms;
       this.timeouts[i] = e.timeout_ms;
+      this.queues[i] = e.queue;
       this.live++;
     }
   }
@@ -127,6 +135,7 @@ export class DeliveryTags {
     this.ids.copyWithin(by, 0, span);
     this.deadlines.copyWithin(by, 0, span);
     this.timeouts.copyWithin(by, 0, span);
+    this.queues.copyWithin(by, 0, span);
     this.flags.fill(0, 0, by);
     this.base -= by;
   }
@@ -147,7 +156,9 @@ export class DeliveryTags {
     this.ids.copyWithin(0, skip, span);
     this.deadlines.copyWithin(0, skip, span);
     this.timeouts.copyWithin(0, skip, span);
+    this.queues.copyWithin(0, skip, span);
     this.flags.fill(0, span - skip, span);
+    this.queues.fill(null, span - skip, span);
     this.base += skip;
   }
 
@@ -171,5 +182,8 @@ export class DeliveryTags {
     this.ids = ids;
     this.deadlines = deadlines;
     this.timeouts = timeouts;
+    const queues = this.queues;
+    this.queues = new Array<MessageCounts | null>(size).fill(null);
+    for (let i = 0; i < queues.length; i++) this.queues[i] = queues[i] ?? null;
   }
 }

@@ -10,6 +10,7 @@ import type { PermissionKind } from "../broker/users.ts";
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import type { MethodOf } from "../protocol/methods.ts";
 import type { BindingDef } from "../routing/binding.ts";
+import type { ExchangeCounts } from "../routing/exchange_state.ts";
 import type { ChannelHost } from "./channel_host.ts";
 
 function actor(host: ChannelHost): Actor {
@@ -36,14 +37,15 @@ export function unbindExchange(host: ChannelHost, m: MethodOf<"exchange.unbind">
   unbind(actor(host), { source: m.source, destination: m.destination, destinationKind: "exchange", routingKey: m.routingKey, arguments: m.arguments }, { classId: 40, methodId: 40 });
 }
 
-/** basic.publish's exchange checks (404 missing, 403 internal). */
-export function checkPublishExchange(host: ChannelHost, name: string): void {
-  if (name === "") return;
-  const exchange = host.vhost.routes.exchange(name);
+/** basic.publish's exchange checks (404 missing, 403 internal); its counters, or null for the default exchange. */
+export function checkPublishExchange(host: ChannelHost, name: string): ExchangeCounts | null {
+  if (name === "") return null;
+  const exchange = host.vhost.routes.entry(name);
   if (exchange === undefined) throw noExchange(host.vhost.name, name, { classId: 60, methodId: 40 });
-  if (exchange.internal) {
+  if (exchange.def.internal) {
     throw new AmqpError(ReplyCode.accessRefused, `cannot publish to internal ${resourceName("exchange", name, host.vhost.name)}`, 60, 40);
   }
+  return exchange.counts;
 }
 
 /** The queue by name, checked for existence (404) and exclusive ownership (405). */

@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import type { AmqpServer } from "../acceptor/server.ts";
 import type { Broker } from "../broker/broker.ts";
 import { CounterRates } from "./counter_rates.ts";
+import { sweepCounters } from "./message_stats.ts";
 
 /** The RabbitMQ release whose API and rabbitmqctl output Warren reproduces. */
 export const RABBITMQ_COMPAT_VERSION = "3.10.8";
@@ -25,6 +26,6 @@ export class AdminContext {
     readonly broker: Broker,
     readonly server: AmqpServer,
   ) {
-    this.rates = new CounterRates(broker.counters);
+    this.rates = new CounterRates(sweepCounters(this));
   }
 }

@@ -9,6 +9,7 @@ import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import type { AdminContext } from "./admin_context.ts";
 import { isAdmin, isMonitor, vhostsInScope, type Principal } from "./api_auth.ts";
 import { notAuthorised, notFound } from "./api_errors.ts";
+import { CHANNEL_PUBLISH_FIELDS, messageStats, octetStats } from "./message_stats.ts";
 import { noContent, ok, param, sortedByVhostAndName, type ApiRequest, type Route } from "./api_route.ts";
 
 /** "host:port" → its parts; IPv6 hosts keep their colons. */
@@ -48,6 +49,10 @@ export function connectionJson(ctx: AdminContext, c: Connection): Record<string,
     timeout: c.heartbeat_s,
     connected_at: c.connectedAt,
     client_properties: tableToJson(c.clientProperties),
+    ...octetStats(ctx.rates, c.bytes, c.bytes),
+    recv_cnt: c.bytes.recv_cnt,
+    send_cnt: c.bytes.send_cnt,
+    send_pend: c.pendingOutputBytes,
   };
 }
 
@@ -71,6 +76,7 @@ function channelJson(ctx: AdminContext, c: Connection, ch: Channel): Record<stri
     prefetch_count: info.prefetch,
     confirm: info.confirm,
     transactional: info.tx,
+    ...messageStats(ctx.rates, ch.counts, ch.counts, CHANNEL_PUBLISH_FIELDS),
   };
 }
 

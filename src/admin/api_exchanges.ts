@@ -4,14 +4,16 @@
 import { tableFromJson, tableToJson } from "../broker/definitions.ts";
 import { declareExchange as declare, deleteExchange as remove } from "../broker/topology/exchanges.ts";
 import type { Vhost } from "../broker/vhost.ts";
-import type { ExchangeDef } from "../routing/exchange.ts";
+import type { ExchangeEntry } from "../routing/vhost_routes.ts";
+import type { AdminContext } from "./admin_context.ts";
 import { apiActor, NO_METHOD, vhostsInScope } from "./api_auth.ts";
 import { bindingJson } from "./api_bindings.ts";
 import { notFound } from "./api_errors.ts";
 import { boolField, checkAmqpName, objectField, stringField } from "./api_fields.ts";
+import { exchangeMessageStats } from "./message_stats.ts";
 import { created, existingVhost, noContent, ok, param, sortedByVhostAndName, type ApiRequest, type ApiResponse, type Route } from "./api_route.ts";
 
-function exchangeJson(vhost: Vhost, x: ExchangeDef): Record<string, unknown> {
+function exchangeJson(ctx: AdminContext, vhost: Vhost, { def: x, counts }: ExchangeEntry): Record<string, unknown> {
   // RabbitMQ shows "policy" only on an exchange a policy applies to.
   const policy = vhost.policies.match("policy", "exchange", x.name);
   return {
@@ -23,6 +25,7 @@ function exchangeJson(vhost: Vhost, x: ExchangeDef): Record<string, unknown> {
     internal: x.internal,
     arguments: tableToJson(x.arguments),
     ...(policy === null ? {} : { policy: policy.name }),
+    ...exchangeMessageStats(ctx.rates, counts),
   };
 }
 
@@ -32,9 +35,9 @@ function exchangeName(req: ApiRequest): string {
   return name === "amq.default" ? "" : name;
 }
 
-function existingExchange(req: ApiRequest): { vhost: Vhost; exchange: ExchangeDef } {
+function existingExchange(req: ApiRequest): { vhost: Vhost; exchange: ExchangeEntry } {
   const vhost = existingVhost(req);
-  const exchange = vhost.routes.exchange(exchangeName(req));
+  const exchange = vhost.routes.entry(exchangeName(req));
   if (exchange === undefined) throw notFound();
   return { vhost, exchange };
 }
@@ -58,15 +61,16 @@ async function declareExchange(req: ApiRequest): Promise<ApiResponse> {
 
 function deleteExchange(req: ApiRequest): ApiResponse {
   const { vhost, exchange } = existingExchange(req);
-  remove(apiActor(req, vhost), exchange.name, req.query.get("if-unused") === "true", NO_METHOD);
+  remove(apiActor(req, vhost), exchange.def.name, req.query.get("if-unused") === "true", NO_METHOD);
   return noContent;
 }
 
 function bindingsOf(end: "source" | "destination") {
   return (req: ApiRequest): ApiResponse => {
     const { vhost, exchange } = existingExchange(req);
+    const { name } = exchange.def;
     const rows = [...vhost.routes.bindings()].filter((b) =>
-      end === "source" ? b.source === exchange.name : b.destinationKind === "exchange" && b.destination === exchange.name);
+      end === "source" ? b.source === name : b.destinationKind === "exchange" && b.destination === name);
     return ok(rows.map((b) => bindingJson(vhost.name, b)));
   };
 }
@@ -77,7 +81,7 @@ export const exchangeRoutes: Route[] = [
     path: "/api/exchanges",
     access: "management",
     handle: ({ ctx, principal }) =>
-      ok(sortedByVhostAndName(vhostsInScope(ctx, principal, undefined).flatMap((v) => [...v.routes.exchanges()].map((x) => exchangeJson(v, x))))),
+      ok(sortedByVhostAndName(vhostsInScope(ctx, principal, undefined).flatMap((v) => [...v.routes.entries()].map((x) => exchangeJson(ctx, v, x))))),
   },
   {
     method: "GET",
@@ -85,7 +89,7 @@ export const exchangeRoutes: Route[] = [
     access: "vhost",
     handle: (req) => {
       const vhost = existingVhost(req);
-      return ok(sortedByVhostAndName([...vhost.routes.exchanges()].map((x) => exchangeJson(vhost, x))));
+      return ok(sortedByVhostAndName([...vhost.routes.entries()].map((x) => exchangeJson(req.ctx, vhost, x))));
     },
   },
   {
@@ -94,7 +98,7 @@ export const exchangeRoutes: Route[] = [
     access: "vhost",
     handle: (req) => {
       const { vhost, exchange } = existingExchange(req);
-      return ok({ ...exchangeJson(vhost, exchange), incoming: [], outgoing: [] });
+      return ok({ ...exchangeJson(req.ctx, vhost, exchange), incoming: [], outgoing: [] });
     },
   },
   { method: "PUT", path: "/api/exchanges/:vhost/:name", access: "vhost", handle: declareExchange },

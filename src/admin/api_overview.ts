@@ -29,9 +29,10 @@ const MESSAGE_STATS: [string, keyof BrokerCounters][] = [
 
 function messageStats(ctx: AdminContext): Record<string, unknown> {
   const stats: Record<string, unknown> = {};
+  const { counters } = ctx.broker;
   for (const [key, counter] of MESSAGE_STATS) {
-    stats[key] = ctx.broker.counters[counter];
-    stats[`${key}_details`] = { rate: ctx.rates.rate(counter) };
+    stats[key] = counters[counter];
+    stats[`${key}_details`] = { rate: ctx.rates.rate(counters, counter) };
   }
   return stats;
 }
@@ -65,7 +66,7 @@ async function overview(req: ApiRequest): Promise<ApiResponse> {
     disable_stats: false,
     enable_queue_totals: true,
     message_stats: isMonitor(principal) ? messageStats(ctx) : {},
-    queue_totals: messageTotals(vhosts.flatMap((v) => [...v.queues.values()]), stats),
+    queue_totals: messageTotals(ctx.rates, vhosts.flatMap((v) => [...v.queues.values()]), stats),
     object_totals: { channels, connections, consumers, exchanges, queues: vhosts.reduce((n, v) => n + v.queues.size, 0) },
     statistics_db_event_queue: 0,
     node: ctx.node,

@@ -9,17 +9,17 @@ import { effectiveDefinition } from "../broker/policies.ts";
 import { declareQueue as declare, queueForDelete } from "../broker/topology/queues.ts";
 import type { QueueRecord } from "../broker/queue_record.ts";
 import type { AdminContext } from "./admin_context.ts";
+import type { CounterRates } from "./counter_rates.ts";
 import { apiActor, NO_METHOD, requirePermission, vhostsInScope } from "./api_auth.ts";
 import { bindingJson, defaultBinding } from "./api_bindings.ts";
 import { channelIndex, consumerJson, peerDetails } from "./api_connections.ts";
 import { badRequest, notFound } from "./api_errors.ts";
 import { boolField, checkAmqpName, objectField } from "./api_fields.ts";
+import { depthRate, messageStats, QUEUE_PUBLISH_FIELDS } from "./message_stats.ts";
 import { created, existingVhost, noContent, ok, param, sortedByVhostAndName, type ApiRequest, type ApiResponse, type Route } from "./api_route.ts";
 
-/** RabbitMQ's *_details objects. Per-queue rates are not tracked: always 0.0. */
-const noRate = (): { rate: number } => ({ rate: 0 });
-
-export function messageTotals(queues: Iterable<QueueRecord>, stats: Map<number, QueueStats>): Record<string, unknown> {
+/** Message counts of `queues` together, with the rates of their depths. */
+export function messageTotals(rates: CounterRates, queues: readonly QueueRecord[], stats: Map<number, QueueStats>): Record<string, unknown> {
   let ready = 0;
   let unacked = 0;
   for (const q of queues) {
@@ -30,11 +30,11 @@ export function messageTotals(queues: Iterable<QueueRecord>, stats: Map<number, 
   }
   return {
     messages: ready + unacked,
-    messages_details: noRate(),
+    messages_details: depthRate(rates, queues, "messages"),
     messages_ready: ready,
-    messages_ready_details: noRate(),
+    messages_ready_details: depthRate(rates, queues, "messages_ready"),
     messages_unacknowledged: unacked,
-    messages_unacknowledged_details: noRate(),
+    messages_unacknowledged_details: depthRate(rates, queues, "messages_unacknowledged"),
   };
 }
 
@@ -55,8 +55,9 @@ function queueJson(ctx: AdminContext, q: QueueRecord, stats: Map<number, QueueSt
     effective_policy_definition: effectiveDefinition(q.settings.policy, q.settings.operatorPolicy),
     consumers: q.consumers.size,
     exclusive_consumer_tag: q.exclusiveConsumer?.tag ?? null,
-    ...messageTotals([q], stats),
+    ...messageTotals(ctx.rates, [q], stats),
     message_bytes_ready: stats.get(q.id)?.readyBytes ?? 0,
+    ...messageStats(ctx.rates, q.counts, q.counts, QUEUE_PUBLISH_FIELDS),
     ...(owner === undefined ? {} : { owner_pid_details: peerDetails(ctx, owner) }),
   };
 }

@@ -6,10 +6,11 @@ import type { AdminContext } from "./admin_context.ts";
 import { vhostsInScope } from "./api_auth.ts";
 import { notFound } from "./api_errors.ts";
 import { messageTotals } from "./api_queues.ts";
+import { CHANNEL_PUBLISH_FIELDS, messageStats, octetStats, vhostTotals, type VhostTotals } from "./message_stats.ts";
 import { created, existingVhost, noContent, ok, param, sortedByVhostAndName, type Route } from "./api_route.ts";
 import { addVhost, deleteVhost } from "./vhost_admin.ts";
 
-function vhostJson(ctx: AdminContext, vhost: Vhost, stats: Map<number, QueueStats>): Record<string, unknown> {
+function vhostJson(ctx: AdminContext, vhost: Vhost, stats: Map<number, QueueStats>, totals: VhostTotals | undefined): Record<string, unknown> {
   return {
     name: vhost.name,
     description: "",
@@ -18,7 +19,9 @@ function vhostJson(ctx: AdminContext, vhost: Vhost, stats: Map<number, QueueStat
     metadata: { description: "", tags: [] },
     tracing: false,
     cluster_state: { [ctx.node]: "running" },
-    ...messageTotals(vhost.queues.values(), stats),
+    ...(totals === undefined ? {} : octetStats(ctx.rates, vhost.closedConnections, totals.bytes)),
+    ...messageTotals(ctx.rates, [...vhost.queues.values()], stats),
+    ...(totals === undefined ? {} : messageStats(ctx.rates, vhost.closedChannels, totals.messages, CHANNEL_PUBLISH_FIELDS)),
   };
 }
 
@@ -29,14 +32,19 @@ export const vhostRoutes: Route[] = [
     access: "management",
     handle: async ({ ctx, principal }) => {
       const stats = await ctx.broker.queueStats();
-      return ok(sortedByVhostAndName(vhostsInScope(ctx, principal, undefined).map((v) => vhostJson(ctx, v, stats))));
+      const totals = vhostTotals(ctx);
+      return ok(sortedByVhostAndName(vhostsInScope(ctx, principal, undefined).map((v) => vhostJson(ctx, v, stats, totals.get(v)))));
     },
   },
   {
     method: "GET",
     path: "/api/vhosts/:vhost",
     access: "vhost",
-    handle: async (req) => ok(vhostJson(req.ctx, existingVhost(req), await req.ctx.broker.queueStats())),
+    handle: async (req) => {
+      const vhost = existingVhost(req);
+      const stats = await req.ctx.broker.queueStats();
+      return ok(vhostJson(req.ctx, vhost, stats, vhostTotals(req.ctx).get(vhost)));
+    },
   },
   {
     method: "PUT",

@@ -5,6 +5,7 @@ import type { QueueLimits } from "../link/records.ts";
 import type { QueueSettings } from "./policies.ts";
 import { queueType, type QueueType } from "./queue_arguments.ts";
 import type { ConsumerRecord } from "./consumer_record.ts";
+import { MessageCounts } from "./message_counts.ts";
 import type { Publisher } from "./publish_flow.ts";
 
 export interface QueueOwner {
@@ -20,6 +21,8 @@ export class QueueRecord {
   inFlow = false;
   /** Publishers not read until the queue leaves flow. */
   readonly flowPaused = new Set<Publisher>();
+  /** Publishes routed here, deliveries, gets and acks (the confirm and unroutable fields stay 0). */
+  readonly counts = new MessageCounts();
 
   constructor(
     /** Global id, unique for the broker's lifetime; names the queue in ring records. */

@@ -8,6 +8,19 @@ import { RouteCache } from "./route_cache.ts";
 import type { Router } from "./router.ts";
 import { TopicRouter } from "./topic.ts";
 
+/** Messages published to the exchange, and copies it routed to queues (the management API's message_stats). */
+export class ExchangeCounts {
+  static readonly keys = ["publish_in", "publish_out"] as const;
+  publish_in = 0;
+  publish_out = 0;
+
+  /** The values in `keys` order. */
+  sample(into: Float64Array): void {
+    into[0] = this.publish_in;
+    into[1] = this.publish_out;
+  }
+}
+
 /** One declared exchange with everything routing needs from it, compiled. */
 export class ExchangeState {
   readonly router: Router;
@@ -20,6 +33,7 @@ export class ExchangeState {
   /** The bindings with this exchange as source. */
   readonly outgoing = new Set<BindingRecord>();
   readonly cache = new RouteCache();
+  readonly counts = new ExchangeCounts();
 
   constructor(public def: ExchangeDef) {
     this.router = routerFor(def.type);

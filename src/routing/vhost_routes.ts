@@ -3,9 +3,15 @@ import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import type { FieldTable } from "../protocol/table.ts";
 import { bindingRecord, type BindingDef, type BindingRecord } from "./binding.ts";
 import { builtInExchangeDefs, DEFAULT_EXCHANGE, type ExchangeDef } from "./exchange.ts";
-import { ExchangeState } from "./exchange_state.ts";
+import { ExchangeState, type ExchangeCounts } from "./exchange_state.ts";
 import { validateHeadersBinding } from "./headers.ts";
 import { RouteWalk } from "./route_walk.ts";
+
+/** What the rest of the broker sees of a declared exchange. */
+export interface ExchangeEntry {
+  readonly def: ExchangeDef;
+  readonly counts: ExchangeCounts;
+}
 
 /**
  * The exchanges and bindings of one vhost, compiled for routing. Queues live elsewhere and appear here
@@ -33,6 +39,15 @@ export class VhostRoutes {
 
   *exchanges(): IterableIterator<ExchangeDef> {
     for (const x of this.#exchanges.values()) yield x.def;
+  }
+
+  /** An exchange with its traffic counters, in one lookup (the publish path counts on them). */
+  entry(name: string): ExchangeEntry | undefined {
+    return this.#exchanges.get(name);
+  }
+
+  entries(): IterableIterator<ExchangeEntry> {
+    return this.#exchanges.values();
   }
 
   /**
