@@ -12,6 +12,7 @@ import { connectionRoutes } from "./api_connections.ts";
 import { DEFINITIONS_MAX_BYTES, definitionRoutes } from "./api_definitions.ts";
 import { ApiError, badRequest, notAuthorised, notFound } from "./api_errors.ts";
 import { exchangeRoutes } from "./api_exchanges.ts";
+import { messageRoutes } from "./api_messages.ts";
 import { alarmRoutes } from "./api_alarms.ts";
 import { overviewRoutes } from "./api_overview.ts";
 import { permissionRoutes } from "./api_permissions.ts";
@@ -32,6 +33,7 @@ const ROUTES: Route[] = [
   ...permissionRoutes,
   ...queueRoutes,
   ...exchangeRoutes,
+  ...messageRoutes,
   ...bindingRoutes,
   ...connectionRoutes,
   ...definitionRoutes,
