@@ -1,5 +1,5 @@
 // The management HTTP server: Bun.serve on the acceptor thread, RabbitMQ's /api paths with
-// HTTP basic auth, plus /metrics. Requests are matched on decoded path segments (so "%2F" is the
+// HTTP basic auth, plus /metrics and the dashboard's static files (dashboard_files.ts). Requests are matched on decoded path segments (so "%2F" is the
 // vhost "/"), authenticated, checked against the route's tag rule, and handled; every error,
 // whatever a client sent, becomes a JSON error response rather than reaching the broker.
 import type { Server } from "bun";
