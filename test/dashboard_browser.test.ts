@@ -3,7 +3,8 @@
 // clients making the traffic the pages must show. Screenshots of every page go to
 // test-artifacts/screenshots/. Without chromium these tests skip (apt-get install chromium).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { closedBy, connect, startAdminBroker, type AdminBroker } from "./admin_helpers.ts";
 import { uniq, type AMQPConnection } from "./support/amqp_client_helpers.ts";
@@ -146,6 +147,32 @@ describe.skipIf(chromium === null)("dashboard in chromium", () => {
     await page.click("#close-connection button[type=submit]");
     expect(await closed).toContain("closed from the dashboard test");
     await page.waitFor("location.hash === '#/connections'", "the connections list after the close");
+  });
+
+  test("definitions: download an export, upload an import", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "warren-dashboard-defs-"));
+    try {
+      expect((await w.api("PUT", "/api/queues/%2F/exported-q", { body: { durable: true } })).status).toBe(201);
+      await browser.allowDownloads(dir);
+      await page.goto(`${base}/#/`);
+      await page.waitFor("document.querySelector('#export-definitions')", "the export button");
+      await page.click("#export-definitions");
+      const deadline = Date.now() + 10_000;
+      let file: string | undefined;
+      while ((file = readdirSync(dir).find((f) => f.startsWith("warren_definitions_") && f.endsWith(".json"))) === undefined && Date.now() < deadline) await Bun.sleep(100);
+      expect(file).toBeDefined();
+      const exported = JSON.parse(readFileSync(join(dir, file!), "utf8")) as { queues: { name: string }[] };
+      expect(exported.queues.map((q) => q.name)).toContain("exported-q");
+      const upload = join(dir, "import.json");
+      writeFileSync(upload, JSON.stringify({ vhosts: [{ name: "imported-vhost" }], queues: [{ name: "imported-q", vhost: "/", durable: true, auto_delete: false, arguments: {} }] }));
+      await page.setFiles("#import-file", [upload]);
+      await page.click("#import-definitions");
+      await page.waitFor("document.querySelector('#toast').textContent.startsWith('Definitions imported')", "the import's toast");
+      expect((await w.api("GET", "/api/queues/%2F/imported-q")).status).toBe(200);
+      expect((await w.api("GET", "/api/vhosts/imported-vhost")).status).toBe(200);
+    } finally {
+      if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("exchanges, channels and admin pages render their tables", async () => {

@@ -117,6 +117,11 @@ export class Browser {
     return page;
   }
 
+  /** Downloads go to `dir` (the browser's default is to refuse them when headless). */
+  async allowDownloads(dir: string): Promise<void> {
+    await this.send("Browser.setDownloadBehavior", { behavior: "allow", downloadPath: dir });
+  }
+
   async close(): Promise<void> {
     this.ws.close();
     killGroup(this.proc);
@@ -200,6 +205,14 @@ export class Page {
     for (const type of ["mousePressed", "mouseReleased"]) {
       await this.send("Input.dispatchMouseEvent", { type, x: box.x, y: box.y, button: "left", clickCount: 1 });
     }
+  }
+
+  /** Chooses files in an <input type=file>, as a user picking them would. */
+  async setFiles(selector: string, files: string[]): Promise<void> {
+    const { root } = (await this.send("DOM.getDocument")) as { root: { nodeId: number } };
+    const { nodeId } = (await this.send("DOM.querySelector", { nodeId: root.nodeId, selector })) as { nodeId: number };
+    if (nodeId === 0) throw new Error(`no element ${selector}`);
+    await this.send("DOM.setFileInputFiles", { nodeId, files });
   }
 
   async screenshot(path: string): Promise<void> {

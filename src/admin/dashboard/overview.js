@@ -54,7 +54,7 @@ export function mount(main, _params, session) {
     section("Node", node, alarms),
     section("Ports and contexts", listeners.el),
   );
-  if (session.isAdmin) main.append(definitionsSections());
+  if (session.isAdmin) main.append(...definitionsSections());
 
   async function refresh() {
     const o = latest ?? (await sample());
