@@ -5,9 +5,10 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly error: string,
-    readonly reason: string,
+    /** A text, or a list where RabbitMQ answers with an Erlang tuple (["not_base64", "!!"]). */
+    readonly reason: string | readonly string[],
   ) {
-    super(`${status} ${error}: ${reason}`);
+    super(`${status} ${error}: ${String(reason)}`);
   }
 }
 
@@ -29,7 +30,7 @@ export function notFound(): ApiError {
   return new ApiError(404, "Object Not Found", "Not Found");
 }
 
-export function badRequest(reason: string): ApiError {
+export function badRequest(reason: string | readonly string[]): ApiError {
   return new ApiError(400, "bad_request", reason);
 }
 

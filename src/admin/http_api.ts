@@ -1,5 +1,5 @@
 // The management HTTP server: Bun.serve on the acceptor thread, RabbitMQ's /api paths with
-// HTTP basic auth, plus /metrics. Requests are matched on decoded path segments (so "%2F" is the
+// HTTP basic auth, plus /metrics and the dashboard's static files (dashboard_files.ts). Requests are matched on decoded path segments (so "%2F" is the
 // vhost "/"), authenticated, checked against the route's tag rule, and handled; every error,
 // whatever a client sent, becomes a JSON error response rather than reaching the broker.
 import type { Server } from "bun";
@@ -10,8 +10,10 @@ import { authenticate, authorise } from "./api_auth.ts";
 import { bindingRoutes } from "./api_bindings.ts";
 import { connectionRoutes } from "./api_connections.ts";
 import { DEFINITIONS_MAX_BYTES, definitionRoutes } from "./api_definitions.ts";
+import { dashboardResponse } from "./dashboard_files.ts";
 import { ApiError, badRequest, notAuthorised, notFound } from "./api_errors.ts";
 import { exchangeRoutes } from "./api_exchanges.ts";
+import { messageRoutes } from "./api_messages.ts";
 import { alarmRoutes } from "./api_alarms.ts";
 import { overviewRoutes } from "./api_overview.ts";
 import { permissionRoutes } from "./api_permissions.ts";
@@ -34,6 +36,7 @@ const ROUTES: Route[] = [
   ...policyRoutes,
   ...queueRoutes,
   ...exchangeRoutes,
+  ...messageRoutes,
   ...bindingRoutes,
   ...connectionRoutes,
   ...definitionRoutes,
@@ -76,6 +79,8 @@ async function handle(ctx: AdminContext, request: Request, srv: Server<undefined
     if (url.pathname === "/metrics" && request.method === "GET") {
       return new Response(await metricsText(ctx), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
     }
+    const page = await dashboardResponse(request.method, url.pathname);
+    if (page !== null) return page;
     const { route, params } = match(request.method, url.pathname);
     const ip = srv.requestIP(request);
     const principal = authenticate(ctx, request.headers.get("authorization"), ip === null ? "" : `${ip.address}:${ip.port}`);
@@ -91,7 +96,7 @@ async function handle(ctx: AdminContext, request: Request, srv: Server<undefined
     };
     return respond(await route.handle(req));
   } catch (error) {
-    return errorResponse(error);
+    return errorResponse(error, request.headers.get("x-requested-with") === "XMLHttpRequest");
   }
 }
 
@@ -170,13 +175,17 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   });
 }
 
-function errorResponse(error: unknown): Response {
+/**
+ * `fromScript`: the dashboard's requests say X-Requested-With, and get no Basic challenge with
+ * a 401, which would make the browser open its own login dialog over the page's form.
+ */
+function errorResponse(error: unknown, fromScript: boolean): Response {
   const e = asApiError(error);
   if (e === null) {
     log.error(`management API: ${(error as Error).stack ?? String(error)}`);
     return json(500, { error: "internal_server_error", reason: "internal error" });
   }
-  const headers: Record<string, string> = e.status === 401 ? { "www-authenticate": 'Basic realm="RabbitMQ Management"' } : {};
+  const headers: Record<string, string> = e.status === 401 && !fromScript ? { "www-authenticate": 'Basic realm="RabbitMQ Management"' } : {};
   return json(e.status, { error: e.error, reason: e.reason }, headers);
 }
 
