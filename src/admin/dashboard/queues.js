@@ -37,8 +37,8 @@ export function featureText(q) {
 }
 
 const rate = (q, key) => q.message_stats?.[`${key}_details`]?.rate;
-/** Warren does not count messages per queue yet: its queues have no message_stats. */
-const rateCell = (q, key) => (rate(q, key) === undefined ? h("span", { className: "note", title: "per-queue rates are not tracked by Warren yet" }, "–") : fmtRate(rate(q, key)));
+/** A queue without traffic yet has no message_stats (as in RabbitMQ): its rates show as "–". */
+const rateCell = (q, key) => (rate(q, key) === undefined ? h("span", { className: "note", title: "no messages yet" }, "–") : fmtRate(rate(q, key)));
 
 export function mount(main, params, session) {
   if (params.length >= 2) return queuePage(main, params[0], params[1], session);
