@@ -222,3 +222,49 @@ describe("group commit", () => {
     await journal.close();
   });
 });
+
+describe("journal index snapshot", () => {
+  test("a checkpoint lets the next replay skip the scan, with the same messages, and is used once", async () => {
+    const dir = tempDir();
+    const { journal } = openJournal(dir, { segment_bytes: 64 * 1024 });
+    const ids: number[] = [];
+    for (let i = 0; i < 2_000; i++) ids.push(put(journal, [i % 2 === 0 ? "v\0a" : "v\0b"], `m${i}`));
+    const fanout = put(journal, ["v\0a", "v\0b"], "both");
+    journal.remove("v\0a", ids.slice(0, 100).filter((_, i) => i % 2 === 0));
+    journal.delivered("v\0b", [ids[1]!]);
+    await journal.checkpoint();
+    await journal.close();
+    const snap = await replayOnly(dir);
+    expect(snap.result.fromSnapshot).toBe(true);
+    expect(fs.existsSync(path.join(dir, "index.snapshot"))).toBe(false);
+    const scanned = await replayOnly(dir); // the snapshot was used up: this one scans
+    expect(scanned.result.fromSnapshot).toBe(false);
+    expect(snap.sink.calls).toEqual(scanned.sink.calls);
+    expect(snap.sink.inQueue("v\0a").map((c) => c.text)).toEqual([...ids.map((_, i) => i).filter((i) => i % 2 === 0 && i >= 100).map((i) => `m${i}`), "both"]);
+    expect(snap.sink.inQueue("v\0b")[0]).toEqual({ queue: "v\0b", msgId: ids[1]!, text: "m1", redelivered: true });
+    expect(snap.sink.inQueue("v\0b").at(-1)?.msgId).toBe(fanout);
+  });
+
+  test("a snapshot that no longer matches the segments (appends after it, or damage) is ignored", async () => {
+    const dir = tempDir();
+    const { journal } = openJournal(dir);
+    put(journal, ["v\0q"], "before");
+    await journal.checkpoint();
+    put(journal, ["v\0q"], "after"); // changes the segment's size
+    await journal.close();
+    const stale = await replayOnly(dir);
+    expect(stale.result.fromSnapshot).toBe(false);
+    expect(stale.sink.calls.map((c) => c.text)).toEqual(["before", "after"]);
+
+    const again = openJournal(dir).journal;
+    await again.checkpoint();
+    await again.close();
+    const file = path.join(dir, "index.snapshot");
+    const bytes = fs.readFileSync(file);
+    bytes[10] = bytes[10]! ^ 0xff;
+    fs.writeFileSync(file, bytes);
+    const damaged = await replayOnly(dir);
+    expect(damaged.result.fromSnapshot).toBe(false);
+    expect(damaged.sink.calls.map((c) => c.text)).toEqual(["before", "after"]);
+  });
+});

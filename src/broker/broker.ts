@@ -446,9 +446,20 @@ export class Broker implements ShardEvents {
     });
   }
 
-  /** Resolves once every shard's journal holds everything sent to it so far (shutdown). */
+  /**
+   * Shutdown: resolves once every shard's journal holds everything sent to it so far and has
+   * written its index snapshot (so the next start-up need not scan the journals).
+   */
   flushJournals(): Promise<void> {
-    return new Promise((resolve) => this.syncAll(resolve));
+    return new Promise((resolve) => {
+      let waiting = this.pool.links.length;
+      for (const link of this.pool.links) {
+        link.checkpoint(() => {
+          if (--waiting === 0) resolve();
+        });
+      }
+      this.scheduleFlush();
+    });
   }
 
   /** Calls `done` once every shard has applied everything sent to it before (and synced it). */

@@ -16,6 +16,7 @@ import {
   segmentStartRecordBytes,
 } from "./record_encoder.ts";
 import { IDS_PER_RECORD_MAX, PAYLOAD_MAX_BYTES, QUEUES_PER_MESSAGE_MAX, RecordType } from "./record_format.ts";
+import { writeSnapshot } from "./index_snapshot.ts";
 import { replayDirectory } from "./replay.ts";
 import type { ReplayedJournal, ReplaySink } from "./replay.ts";
 import { Segment } from "./segment.ts";
@@ -41,6 +42,8 @@ export interface ReplayResult {
   segments: number;
   truncatedAt?: { file: string; offset: number };
   elapsed_ms: number;
+  /** The index came from a clean shutdown's snapshot instead of a scan of the segments. */
+  fromSnapshot: boolean;
 }
 
 const SEGMENT_BYTES_DEFAULT = 64 * 1024 * 1024;
@@ -180,7 +183,7 @@ export class Journal {
     this.committer.start(state.last_seq);
     this.replayed = true;
     this.reclaimer.request();
-    const result: ReplayResult = { messages: state.messages, segments: state.segments.length, elapsed_ms: performance.now() - started_ms };
+    const result: ReplayResult = { messages: state.messages, segments: state.segments.length, elapsed_ms: performance.now() - started_ms, fromSnapshot: state.fromSnapshot };
     if (state.truncatedAt !== undefined) result.truncatedAt = state.truncatedAt;
     return result;
   }
@@ -253,6 +256,25 @@ export class Journal {
       await this.reclaimer.idle();
       if (this.committer.durable_seq === this.last_seq) return;
     }
+  }
+
+  /**
+   * Clean shutdown: once everything is durable and compaction idle, writes the index snapshot
+   * (index_snapshot.ts) so the next start-up need not scan the segments. Anything appended after
+   * it makes the next start-up ignore the snapshot (a segment's size no longer matches) and scan.
+   */
+  async checkpoint(): Promise<void> {
+    this.assertWritable();
+    await this.flush();
+    await this.reclaimer.idle();
+    await this.flush();
+    writeSnapshot(this.dir, {
+      last_seq: this.last_seq,
+      next_msg_id: this.next_msg_id,
+      newest_segment_num: this.newest_segment_num,
+      segments: this.segments.map((s) => s.state()),
+      index: this.index.state(),
+    });
   }
 
   /** Flushes, lets a running compaction stop at a safe point, and closes every file. */

@@ -27,6 +27,13 @@ export interface MovedRecord {
   readonly payload_bytes: number;
 }
 
+export interface IndexState {
+  tracked: [number, string[], boolean[], [number, number, number, number, number] | null][];
+  dropped: [string, number][];
+  /** Segments the index knows (ever held a message record), by number. */
+  known: number[];
+}
+
 /** A live hold of a message by a queue. */
 export interface LiveHold {
   readonly delivered: boolean;
@@ -191,6 +198,37 @@ export class MessageIndex {
       else return s;
     }
     return undefined;
+  }
+
+  /** What a snapshot needs besides the segments' own state. */
+  state(): IndexState {
+    const tracked: IndexState["tracked"] = [];
+    for (const [msgId, t] of this.tracked) {
+      const m = t.moved;
+      tracked.push([msgId, t.queues, t.delivered, m === null ? null : [m.segment.num, m.record_offset, m.record_bytes, m.payload_offset, m.payload_bytes]]);
+    }
+    return { tracked, dropped: [...this.dropped], known: this.segments.map((s) => s.num) };
+  }
+
+  /** Restores the state() of an index whose segments are `segments` (replay from a snapshot). */
+  restore(state: IndexState, segments: readonly Segment[]): void {
+    const byNum = new Map(segments.map((s) => [s.num, s]));
+    for (const num of state.known) {
+      const s = byNum.get(num);
+      if (s === undefined) throw new Error(`journal snapshot: segment ${num} is not on disk`);
+      this.segments.push(s);
+      if (s.first_msg_id !== 0) this.ranged.push(s);
+    }
+    for (const [queue, id] of state.dropped) this.dropped.set(queue, id);
+    for (const [msgId, queues, delivered, m] of state.tracked) {
+      let moved: MovedRecord | null = null;
+      if (m !== null) {
+        const segment = byNum.get(m[0]);
+        if (segment === undefined) throw new Error(`journal snapshot: segment ${m[0]} is not on disk`);
+        moved = { segment, record_offset: m[1], record_bytes: m[2], payload_offset: m[3], payload_bytes: m[4] };
+      }
+      this.tracked.set(msgId, { queues, delivered, moved });
+    }
   }
 
   /** The oldest segment was deleted. */

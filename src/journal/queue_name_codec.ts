@@ -27,8 +27,32 @@ export class QueueNameCodec {
     return bytes;
   }
 
-  /** Decodes and interns; throws a TypeError on invalid UTF-8. */
+  /**
+   * Decodes and interns; throws a TypeError on invalid UTF-8. Consecutive records mostly name the
+   * same queue: bytes equal to the last name's return it without decoding (replay's hot path).
+   */
   decode(bytes: Uint8Array): string {
+    const last = this.lastBytes;
+    if (last !== null && last.length === bytes.length) {
+      let same = true;
+      for (let i = 0; i < bytes.length; i++) {
+        if (last[i] !== bytes[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.lastName;
+    }
+    const name = this.decodeNew(bytes);
+    this.lastBytes = bytes.slice();
+    this.lastName = name;
+    return name;
+  }
+
+  private lastBytes: Uint8Array | null = null;
+  private lastName = "";
+
+  private decodeNew(bytes: Uint8Array): string {
     const name = this.decoder.decode(bytes);
     const known = this.interned.get(name);
     if (known !== undefined) return known;

@@ -7,6 +7,7 @@ import type { DecodedRecord } from "./record_decoder.ts";
 import { RecordType } from "./record_format.ts";
 import { RecoveredMessages } from "./recovered_messages.ts";
 import { Segment, parseSegmentFileName, segmentFileName } from "./segment.ts";
+import { takeSnapshot } from "./index_snapshot.ts";
 import { scanSegment } from "./segment_scanner.ts";
 
 export interface ReplaySink {
@@ -23,13 +24,16 @@ export interface ReplayedJournal {
   readonly next_msg_id: number;
   readonly messages: number;
   readonly truncatedAt?: { file: string; offset: number };
+  /** The index came from a clean shutdown's snapshot: no segment was scanned. */
+  readonly fromSnapshot: boolean;
 }
 
 /**
- * Rebuilds the index from every segment in `dir`, oldest first, then hands each queue's live
- * messages to the sink as a reader (nothing of them is kept in memory). Synchronous: it runs once at start-up, before the shard serves.
- * A torn tail of the newest segment is cut off here (and synced), so the next start-up,
- * where this segment is no longer the newest, does not mistake it for damage.
+ * Rebuilds the index, from the snapshot a clean shutdown left when it matches the files, else
+ * from every segment in `dir`, oldest first; then hands each queue's live messages to the sink
+ * as a reader (nothing of them is kept in memory). Synchronous: it runs once at start-up,
+ * before the shard serves. A torn tail of the newest segment is cut off here (and synced), so
+ * the next start-up, where this segment is no longer the newest, does not mistake it for damage.
  */
 export function replayDirectory(dir: string, index: MessageIndex, codec: QueueNameCodec, skip_damaged: boolean, sink: ReplaySink): ReplayedJournal {
   const nums = fs
@@ -37,11 +41,18 @@ export function replayDirectory(dir: string, index: MessageIndex, codec: QueueNa
     .map(parseSegmentFileName)
     .filter((num): num is number => num !== undefined)
     .sort((a, b) => a - b);
+  const snapshot = takeSnapshot(dir, nums);
+  if (snapshot !== null) {
+    const restored = snapshot.segments.map((state) => Segment.restore(state, dir));
+    index.restore(snapshot.index, restored);
+    return { segments: restored, newest_segment_num: snapshot.newest_segment_num, last_seq: snapshot.last_seq, next_msg_id: snapshot.next_msg_id, messages: handOut(restored, index, codec, sink), fromSnapshot: true };
+  }
   const segments: Segment[] = [];
   let expected_seq: number | undefined;
   let last_seq = 0;
   let next_msg_id = 1;
   let last_enqueued = 0;
+  let shared: Uint8Array = new Uint8Array(0);
   let truncatedAt: { file: string; offset: number } | undefined;
 
   const damaged = (file: string, reason: string): void => {
@@ -58,7 +69,8 @@ export function replayDirectory(dir: string, index: MessageIndex, codec: QueueNa
     }
     let bytes: Uint8Array;
     try {
-      bytes = fs.readFileSync(segment.path);
+      // One buffer for every segment: nothing replay keeps refers to a segment's bytes.
+      bytes = readInto(segment.path, (buffer) => (shared = buffer), shared);
     } catch (err) {
       damaged(segment.path, `unreadable segment (${(err as Error).message})`);
       continue;
@@ -119,12 +131,8 @@ export function replayDirectory(dir: string, index: MessageIndex, codec: QueueNa
     segments.push(segment);
   }
 
-  let messages = 0;
-  for (const queue of recoveredQueues(segments, index, codec)) {
-    messages += queue.count;
-    sink.queue(queue.queue, queue);
-  }
-  const result = { segments, newest_segment_num: nums.at(-1) ?? 0, last_seq, next_msg_id, messages };
+  const messages = handOut(segments, index, codec, sink);
+  const result = { segments, newest_segment_num: nums.at(-1) ?? 0, last_seq, next_msg_id, messages, fromSnapshot: false };
   return truncatedAt === undefined ? result : { ...result, truncatedAt };
 }
 
@@ -136,6 +144,16 @@ function truncateDurably(file: string, size_bytes: number): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Hands every queue's reader to the sink; returns the messages they hold. */
+function handOut(segments: readonly Segment[], index: MessageIndex, codec: QueueNameCodec, sink: ReplaySink): number {
+  let messages = 0;
+  for (const queue of recoveredQueues(segments, index, codec)) {
+    messages += queue.count;
+    sink.queue(queue.queue, queue);
+  }
+  return messages;
 }
 
 /** A reader per queue with live holds: its segments in order, its rewritten messages, its counts. */
@@ -152,4 +170,24 @@ function recoveredQueues(segments: readonly Segment[], index: MessageIndex, code
   }
   const moved = index.movedByQueue();
   return [...byQueue].map(([queue, q]) => new RecoveredMessages(queue, q.segments, moved.get(queue) ?? [], q.count, q.bytes, index, codec));
+}
+
+/** The whole file, read into `buffer` (replaced by a larger one through `grow` when too small). */
+function readInto(file: string, grow: (buffer: Uint8Array) => void, buffer: Uint8Array): Uint8Array {
+  const fd = fs.openSync(file, "r");
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size > buffer.length) {
+      buffer = new Uint8Array(size);
+      grow(buffer);
+    }
+    for (let done = 0; done < size; ) {
+      const n = fs.readSync(fd, buffer, done, size - done, done);
+      if (n <= 0) throw new Error(`ends at ${done} of ${size} bytes`);
+      done += n;
+    }
+    return buffer.subarray(0, size);
+  } finally {
+    fs.closeSync(fd);
+  }
 }

@@ -152,10 +152,66 @@ export class Segment {
     this.delivered[i >>> 3]! |= 1 << (i & 7);
   }
 
+  /** Everything replay would rebuild, for the index snapshot (index_snapshot.ts). */
+  state(): SegmentState {
+    return {
+      num: this.num,
+      size_bytes: this.size_bytes,
+      last_seq: this.last_seq,
+      release_seq: this.release_seq,
+      live_count: this.live_count,
+      holds_ever: this.holds_ever,
+      first_msg_id: this.first_msg_id,
+      last_msg_id: this.last_msg_id,
+      holds: [...this.holds],
+      runStarts: this.runStarts.slice(),
+      runQueues: this.runQueues.slice(),
+      skips: this.skips === null ? [] : [...this.skips],
+      gone: this.gone,
+      delivered: this.delivered,
+    };
+  }
+
+  /** A segment as a snapshot recorded it. */
+  static restore(state: SegmentState, dir: string): Segment {
+    const s = new Segment(state.num, dir);
+    s.size_bytes = state.size_bytes;
+    s.last_seq = state.last_seq;
+    s.release_seq = state.release_seq;
+    s.live_count = state.live_count;
+    s.holds_ever = state.holds_ever;
+    s.first_msg_id = state.first_msg_id;
+    s.last_msg_id = state.last_msg_id;
+    for (const [queue, n] of state.holds) s.holds.set(queue, n);
+    s.runStarts.push(...state.runStarts);
+    s.runQueues.push(...state.runQueues);
+    if (state.skips.length > 0) s.skips = new Map(state.skips);
+    s.gone = state.gone;
+    s.delivered = state.delivered;
+    return s;
+  }
+
   /** The file's bytes scaled by the share of its holds still live. */
   liveBytesEstimate(): number {
     return this.holds_ever === 0 ? 0 : (this.size_bytes * this.live_count) / this.holds_ever;
   }
+}
+
+export interface SegmentState {
+  num: number;
+  size_bytes: number;
+  last_seq: number;
+  release_seq: number;
+  live_count: number;
+  holds_ever: number;
+  first_msg_id: number;
+  last_msg_id: number;
+  holds: [string, number][];
+  runStarts: number[];
+  runQueues: string[];
+  skips: [number, number][];
+  gone: Uint8Array;
+  delivered: Uint8Array;
 }
 
 function grown(bits: Uint8Array, size: number): Uint8Array {

@@ -47,6 +47,12 @@ export const ToShard = {
    * and a lower max-length / max-length-bytes with drop-head trims the queue at once.
    */
   setLimits: 13,
+  /**
+   * u32 reqId → reply (empty): shutdown. Once everything before it is durable the shard writes
+   * its journal's index snapshot (the next start-up then skips scanning the segments) and takes
+   * nothing more.
+   */
+  checkpoint: 14,
 } as const;
 
 export const ToAcceptor = {

@@ -41,6 +41,7 @@ export interface ShardRequests {
   stats(reqId: number): void;
   recoveryDone(): void;
   setLimits(queueId: number, limits: QueueLimits): void;
+  checkpoint(reqId: number): void;
 }
 
 export class ShardInbox {
@@ -82,6 +83,7 @@ export class ShardInbox {
       case ToShard.stats: return s.stats(c.u32());
       case ToShard.recoveryDone: return s.recoveryDone();
       case ToShard.setLimits: return s.setLimits(c.u32(), JSON.parse(c.str32()) as QueueLimits);
+      case ToShard.checkpoint: return s.checkpoint(c.u32());
       default: throw new Error(`shard: unknown record type ${type}`);
     }
   }

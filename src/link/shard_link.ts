@@ -141,6 +141,13 @@ export class ShardLink {
     this.send();
   }
 
+  /** Shutdown: `reply` once the shard's journal is durable and its index snapshot written. */
+  checkpoint(reply: () => void): void {
+    const reqId = this.expect(() => reply());
+    this.record.reset().u8v(ToShard.checkpoint).u32(reqId);
+    this.send();
+  }
+
   kick(creditSlot: number): void {
     this.record.reset().u8v(ToShard.kick).u32(creditSlot);
     this.send();

@@ -70,7 +70,10 @@ export class ShardPool {
     }
     for (const result of await Promise.all(ready)) {
       if (!result.ready) throw new Error(`shard ${result.index} failed to start: ${result.error}`);
-      if (result.recovered > 0) log.info(`shard ${result.index} recovered ${result.recovered} messages in ${result.elapsed_ms.toFixed(0)} ms`);
+      if (result.recovered > 0) {
+        const how = result.fromSnapshot ? "from the index snapshot" : "scanning the journal";
+        log.info(`shard ${result.index} recovered ${result.recovered} messages in ${result.elapsed_ms.toFixed(0)} ms (${how})`);
+      }
     }
     for (const link of pool.links) link.start();
     return pool;

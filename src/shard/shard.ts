@@ -105,10 +105,10 @@ export class Shard implements ShardRequests {
   }
 
   /** Start-up: replays the journal; messages wait for their queue's declare. */
-  recover(): { messages: number; elapsed_ms: number } {
-    if (this.journal === null) return { messages: 0, elapsed_ms: 0 };
+  recover(): { messages: number; elapsed_ms: number; fromSnapshot: boolean } {
+    if (this.journal === null) return { messages: 0, elapsed_ms: 0, fromSnapshot: false };
     const stats = this.journal.replay({ queue: (name, messages) => this.recovered.set(name, messages) });
-    return { messages: stats.messages, elapsed_ms: stats.elapsed_ms };
+    return { messages: stats.messages, elapsed_ms: stats.elapsed_ms, fromSnapshot: stats.fromSnapshot };
   }
 
   /** The receiver's gate: closed while the journal has more than JOURNAL_BACKLOG_BYTES to write. */
@@ -269,6 +269,22 @@ export class Shard implements ShardRequests {
     } else {
       this.confirms.set(w.id, w.seq);
     }
+  }
+
+  /** Shutdown: the journal made durable and its index snapshot written, then answered. */
+  checkpoint(reqId: number): void {
+    if (this.journal === null) {
+      this.out.syncOk(reqId);
+      return;
+    }
+    this.writeJournalBatches();
+    this.journal.checkpoint().then(
+      () => this.out.syncOk(reqId),
+      (err: Error) => {
+        console.error(`[warn] journal: no index snapshot written (${err.message}); the next start-up scans the segments`);
+        this.out.syncOk(reqId);
+      },
+    ).finally(() => this.sender.flush());
   }
 
   /** tx.commit's barrier: answered once everything appended before it is durable. */

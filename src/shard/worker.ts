@@ -25,7 +25,7 @@ export interface ShardInit {
 }
 
 export type ShardReady =
-  | { ready: true; index: number; recovered: number; elapsed_ms: number }
+  | { ready: true; index: number; recovered: number; elapsed_ms: number; fromSnapshot: boolean }
   | { ready: false; index: number; error: string };
 
 declare const self: Worker;
@@ -39,7 +39,7 @@ self.onmessage = (event: MessageEvent<ShardInit>) => {
     if (init.window.pageDir !== null) resetPageDir(init.window.pageDir);
     const sender = new RecordSender(init.toAcceptor);
     const shard = new Shard(sender, new CreditSlots(init.credits), journal, init.window);
-    const { messages, elapsed_ms } = shard.recover();
+    const { messages, elapsed_ms, fromSnapshot } = shard.recover();
     const inbox = new ShardInbox(shard);
     const valve = new PressureValve(init.pressure);
     const receiver = new RecordReceiver(
@@ -52,7 +52,7 @@ self.onmessage = (event: MessageEvent<ShardInit>) => {
       () => shard.inflowGate(),
     );
     void receiver.run();
-    self.postMessage({ ready: true, index: init.index, recovered: messages, elapsed_ms } satisfies ShardReady);
+    self.postMessage({ ready: true, index: init.index, recovered: messages, elapsed_ms, fromSnapshot } satisfies ShardReady);
   } catch (error) {
     self.postMessage({ ready: false, index: init.index, error: String((error as Error).message ?? error) } satisfies ShardReady);
   }
