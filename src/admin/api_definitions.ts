@@ -1,10 +1,12 @@
-// /api/definitions: export (GET) and import (POST) of users, vhosts, permissions, exchanges,
-// queues and bindings in RabbitMQ's JSON, so a RabbitMQ export imports here and the other way
-// round. Password hashes are imported as they are. Policies and parameters are not supported:
-// they export as empty lists and are ignored on import. The whole document's shape is checked
+// /api/definitions: export (GET) and import (POST) of users (with their limits), vhosts,
+// permissions, vhost limits, exchanges, queues and bindings in RabbitMQ's JSON, so a RabbitMQ
+// export imports here and the other way round. Password hashes are imported as they are.
+// Policies and parameters other than vhost-limits are not supported: they export as empty lists
+// and are ignored on import. The whole document's shape is checked
 // before anything is applied, so a malformed upload changes nothing.
 import type { Definitions } from "../broker/definitions.ts";
-import { tableFromJson } from "../broker/definitions.ts";
+import { tableFromJson, VHOST_LIMITS_COMPONENT } from "../broker/definitions.ts";
+import { validateLimits } from "../broker/resource_limits.ts";
 import { resourceName } from "../broker/names.ts";
 import { checkQueueDeclare } from "../broker/queue_arguments.ts";
 import { PASSWORD_HASHING } from "../broker/users.ts";
@@ -49,6 +51,11 @@ function checkDefinitions(defs: Item): Definitions {
     if (typeof tags !== "string" && !(Array.isArray(tags) && tags.every((t) => typeof t === "string"))) {
       throw badRequest(`user '${String(u["name"])}': tags must be a string or a list of strings`);
     }
+    if (u["limits"] !== undefined) validateLimits("user", u["limits"]);
+  }
+  for (const p of items(defs, "parameters")) {
+    requireTypes(p, "parameter", ["vhost", "component", "name"]);
+    if (p["component"] === VHOST_LIMITS_COMPONENT) validateLimits("vhost", p["value"]);
   }
   for (const p of items(defs, "permissions")) {
     requireTypes(p, "permission", ["user", "vhost", "configure", "write", "read"]);
@@ -100,7 +107,7 @@ export const definitionRoutes: Route[] = [
     access: "administrator",
     handle: ({ ctx }) => {
       const defs = ctx.broker.exportDefinitions();
-      return ok({ ...defs, rabbitmq_version: defs.rabbit_version, topic_permissions: [], parameters: [], global_parameters: [], policies: [] });
+      return ok({ ...defs, rabbitmq_version: defs.rabbit_version, topic_permissions: [], global_parameters: [], policies: [] });
     },
   },
   { method: "POST", path: "/api/definitions", access: "administrator", maxBody_bytes: DEFINITIONS_MAX_BYTES, handle: importDefinitions },

@@ -5,9 +5,10 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly error: string,
-    readonly reason: string,
+    /** A text, or a list where RabbitMQ answers with an Erlang tuple (["no_such_user", "u"]). */
+    readonly reason: string | readonly string[],
   ) {
-    super(`${status} ${error}: ${reason}`);
+    super(`${status} ${error}: ${String(reason)}`);
   }
 }
 

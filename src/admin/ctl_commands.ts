@@ -5,6 +5,7 @@ import { reasonOf, seg, type MgmtClient } from "./ctl_client.ts";
 import type { Command, CommandContext } from "./ctl_command.ts";
 import { CtlError, ExitCode, failure } from "./ctl_errors.ts";
 import type { Row } from "./ctl_format.ts";
+import { limitCommands } from "./ctl_limits.ts";
 import { listings } from "./ctl_listings.ts";
 
 // --- vhosts, users, permissions --------------------------------------------------------------
@@ -334,4 +335,4 @@ const node: Command[] = [
   },
 ];
 
-export const COMMANDS: ReadonlyMap<string, Command> = new Map([...listings, ...administration, ...operations, ...node].map((c) => [c.name, c]));
+export const COMMANDS: ReadonlyMap<string, Command> = new Map([...listings, ...administration, ...limitCommands, ...operations, ...node].map((c) => [c.name, c]));

@@ -12,6 +12,7 @@ import { connectionRoutes } from "./api_connections.ts";
 import { DEFINITIONS_MAX_BYTES, definitionRoutes } from "./api_definitions.ts";
 import { ApiError, badRequest, notAuthorised, notFound } from "./api_errors.ts";
 import { exchangeRoutes } from "./api_exchanges.ts";
+import { limitRoutes } from "./api_limits.ts";
 import { alarmRoutes } from "./api_alarms.ts";
 import { overviewRoutes } from "./api_overview.ts";
 import { permissionRoutes } from "./api_permissions.ts";
@@ -30,6 +31,7 @@ const ROUTES: Route[] = [
   ...vhostRoutes,
   ...userRoutes,
   ...permissionRoutes,
+  ...limitRoutes,
   ...queueRoutes,
   ...exchangeRoutes,
   ...bindingRoutes,

@@ -1,17 +1,21 @@
 // Definitions in RabbitMQ's JSON shape (rabbitmqctl export_definitions / the management API's
-// /api/definitions): vhosts, users, permissions, exchanges, queues and bindings. The same
-// document is what Warren keeps on disk for its durable definitions.
+// /api/definitions): vhosts, users (with their limits), permissions, vhost limits (the
+// "vhost-limits" parameters), exchanges, queues and bindings. The same document is what Warren
+// keeps on disk for its durable definitions.
 import { Decimal, Timestamp, type FieldTable, type FieldValue } from "../protocol/table.ts";
 import { isExchangeType } from "../routing/exchange.ts";
+import { validateLimits } from "./resource_limits.ts";
 import { PASSWORD_HASHING } from "./users.ts";
 
 export interface Definitions {
   rabbit_version?: string;
   product_name?: string;
   product_version?: string;
-  users?: { name: string; password_hash: string; hashing_algorithm?: string; tags: string[] | string }[];
+  users?: { name: string; password_hash: string; hashing_algorithm?: string; tags: string[] | string; limits?: Record<string, number> }[];
   vhosts?: { name: string; description?: string; metadata?: unknown }[];
   permissions?: { user: string; vhost: string; configure: string; write: string; read: string }[];
+  /** Runtime parameters; Warren applies only component "vhost-limits" (name "limits"), as RabbitMQ stores vhost limits. */
+  parameters?: { vhost: string; component: string; name: string; value: unknown }[];
   exchanges?: { name: string; vhost: string; type: string; durable: boolean; auto_delete: boolean; internal: boolean; arguments: Record<string, unknown> }[];
   queues?: { name: string; vhost: string; durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> }[];
   bindings?: { source: string; vhost: string; destination: string; destination_type: "queue" | "exchange"; routing_key: string; arguments: Record<string, unknown> }[];
@@ -22,12 +26,17 @@ export interface DefinitionsTarget {
   addVhost(name: string): void;
   addUserWithHash(name: string, passwordHash: string, tags: string[]): void;
   setPermission(user: string, vhost: string, configure: string, write: string, read: string): void;
+  setUserLimits(user: string, limits: Record<string, number>): void;
+  setVhostLimits(vhost: string, limits: Record<string, number>): void;
   declareExchange(vhost: string, name: string, type: string, durable: boolean, autoDelete: boolean, internal: boolean, args: FieldTable): void;
   declareQueue(vhost: string, name: string, durable: boolean, autoDelete: boolean, args: FieldTable): void;
   bind(vhost: string, source: string, destination: string, kind: "queue" | "exchange", routingKey: string, args: FieldTable): void;
 }
 
-/** Applies a definitions document: vhosts and users first, then exchanges, queues, bindings. */
+/** RabbitMQ's component name for a vhost's limits in the parameters list. */
+export const VHOST_LIMITS_COMPONENT = "vhost-limits";
+
+/** Applies a definitions document: vhosts and users first, then limits, exchanges, queues (which obey the limits), bindings. */
 export function applyDefinitions(target: DefinitionsTarget, defs: Definitions): void {
   for (const v of defs.vhosts ?? []) target.addVhost(v.name);
   for (const u of defs.users ?? []) {
@@ -36,8 +45,12 @@ export function applyDefinitions(target: DefinitionsTarget, defs: Definitions): 
     }
     const tags = Array.isArray(u.tags) ? u.tags : u.tags.split(",").filter((t) => t !== "");
     target.addUserWithHash(u.name, u.password_hash, tags);
+    if (u.limits !== undefined) target.setUserLimits(u.name, validateLimits("user", u.limits));
   }
   for (const p of defs.permissions ?? []) target.setPermission(p.user, p.vhost, p.configure, p.write, p.read);
+  for (const p of defs.parameters ?? []) {
+    if (p.component === VHOST_LIMITS_COMPONENT) target.setVhostLimits(p.vhost, validateLimits("vhost", p.value));
+  }
   for (const x of defs.exchanges ?? []) {
     if (!isExchangeType(x.type)) throw new Error(`exchange '${x.name}': unknown type '${x.type}'`);
     target.declareExchange(x.vhost, x.name, x.type, x.durable, x.auto_delete, x.internal, tableFromJson(x.arguments));
