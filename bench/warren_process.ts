@@ -33,7 +33,7 @@ export async function startWarren(extraArgs: readonly string[]): Promise<WarrenP
   const dataDir = mkdtempSync(join(tmpdir(), "warren-bench-"));
   const port = await freePort();
   const proc = Bun.spawn(
-    ["bun", "run", "server", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir, "--mgmt-port", "0", ...extraArgs],
+    ["bun", "run", "server", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir, "--mgmt-port", "0", "--prometheus-port", "0", ...extraArgs],
     { cwd: PROJECT_ROOT, stdin: "ignore", stdout: "ignore", stderr: "pipe" },
   );
   let log = "";

@@ -502,6 +502,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
       let ids = targets.get(queue.shard);
       if (ids === undefined) targets.set(queue.shard, (ids = []));
       ids.push(queue.id);
+      queue.published++;
       routed++;
     }
     this.broker.counters.published++;

@@ -226,7 +226,14 @@ const gb = (bytes: number): string => (bytes / 1e9).toFixed(4);
 
 /** rabbitmqctl status's sections, with what Warren has of them. */
 function statusText(f: StatusFacts): string {
-  const purpose = (protocol: string) => (protocol === "amqp" ? "AMQP 0-9-1" : protocol === "amqp/ssl" ? "AMQP 0-9-1 over TLS" : "HTTP API");
+  const purposes: Record<string, string> = {
+    "amqp": "AMQP 0-9-1",
+    "amqp/ssl": "AMQP 0-9-1 over TLS",
+    "http": "HTTP API",
+    "https": "HTTP API over TLS (HTTPS)",
+    "http/prometheus": "Prometheus exporter API over HTTP",
+  };
+  const purpose = (protocol: string) => purposes[protocol] ?? protocol;
   return [
     "Runtime",
     "",

@@ -1,8 +1,9 @@
-// The management HTTP server: Bun.serve on the acceptor thread, RabbitMQ's /api paths with
-// HTTP basic auth, plus /metrics. Requests are matched on decoded path segments (so "%2F" is the
+// The management HTTP server: Bun.serve on the acceptor thread (in plain HTTP, HTTPS, or one of
+// each), RabbitMQ's /api paths with HTTP basic auth, plus /metrics. Requests are matched on decoded path segments (so "%2F" is the
 // vhost "/"), authenticated, checked against the route's tag rule, and handled; every error,
 // whatever a client sent, becomes a JSON error response rather than reaching the broker.
 import type { Server } from "bun";
+import type { KeyPair } from "../acceptor/tls_settings.ts";
 import { log } from "../log.ts";
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import type { AdminContext } from "./admin_context.ts";
@@ -20,7 +21,7 @@ import { queueRoutes } from "./api_queues.ts";
 import type { ApiRequest, ApiResponse, Route } from "./api_route.ts";
 import { userRoutes } from "./api_users.ts";
 import { vhostRoutes } from "./api_vhosts.ts";
-import { metricsText } from "./metrics.ts";
+import { metricsResponse } from "./metrics.ts";
 
 /** Request bodies other than definitions imports are small JSON objects. */
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -46,11 +47,12 @@ export interface ManagementServer {
   stop(): void;
 }
 
-/** Starts serving; throws when the address cannot be bound. */
-export function startManagement(ctx: AdminContext, host: string, port: number): ManagementServer {
+/** Starts serving, over HTTPS with `tls`; throws when the address cannot be bound. */
+export function startManagement(ctx: AdminContext, host: string, port: number, tls: KeyPair | null = null): ManagementServer {
   const server = Bun.serve({
     hostname: host,
     port,
+    ...(tls === null ? {} : { tls: { cert: tls.cert, key: tls.key } }),
     maxRequestBodySize: DEFINITIONS_MAX_BYTES,
     fetch: (request, srv) => handle(ctx, request, srv),
     error: (error) => {
@@ -59,7 +61,7 @@ export function startManagement(ctx: AdminContext, host: string, port: number): 
     },
   });
   const bound = server.port ?? port;
-  ctx.listeners.push({ protocol: "http", host, port: bound });
+  ctx.listeners.push({ protocol: tls === null ? "http" : "https", host, port: bound });
   ctx.rates.start();
   return {
     port: bound,
@@ -73,9 +75,8 @@ export function startManagement(ctx: AdminContext, host: string, port: number): 
 async function handle(ctx: AdminContext, request: Request, srv: Server<undefined>): Promise<Response> {
   try {
     const url = new URL(request.url);
-    if (url.pathname === "/metrics" && request.method === "GET") {
-      return new Response(await metricsText(ctx), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
-    }
+    const metrics = request.method === "GET" ? await metricsResponse(ctx, url.pathname) : null;
+    if (metrics !== null) return metrics;
     const { route, params } = match(request.method, url.pathname);
     const ip = srv.requestIP(request);
     const principal = authenticate(ctx, request.headers.get("authorization"), ip === null ? "" : `${ip.address}:${ip.port}`);

@@ -17,6 +17,8 @@ export class QueueRecord {
   deleted = false;
   /** The shard reported a backlog past the flow mark (see publish_flow.ts). */
   inFlow = false;
+  /** Messages clients published that were routed here (rabbitmq_queue_messages_published_total). */
+  published = 0;
   /** Publishers not read until the queue leaves flow. */
   readonly flowPaused = new Set<Publisher>();
 
