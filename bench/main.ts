@@ -1,8 +1,10 @@
 // `bun run bench`: the load generator's command line. Without a target it starts Warren on a
 // free port with a fresh data dir, runs every scenario and stops it; see usage below.
+import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { AmqpClient, parseAmqpUrl, type BrokerUrl } from "./amqp_client.ts";
 import { CEILING_SCENARIOS, runCeiling } from "./ceiling.ts";
+import { htmlReport } from "./html_report.ts";
 import { compare, comparisonTable, jsonLine, resultsTable, type Comparison } from "./report.ts";
 import { defaultScenarioOptions, findScenarios, type Scenario, type ScenarioOptions } from "./scenarios.ts";
 import { listeningPid } from "./stats.ts";
@@ -26,6 +28,8 @@ const usage = `usage: bun run bench [options]
   --flood S            seconds flood-publish-only publishes before its drain (default 60)
   --warren-arg ARG     pass ARG to the Warren it starts (repeatable), e.g. --warren-arg=--fsync=never
   --json               one JSON object per result line on stdout instead of the table
+  --html FILE          also write the results (Warren beside the other broker with --compare) as a
+                       standalone HTML page with bar charts
 Progress goes to stderr once a second.`;
 
 const DURATION_MAX_S = 3600;
@@ -38,6 +42,7 @@ interface Cli {
   compare: string | null;
   ceiling: boolean;
   json: boolean;
+  html: string | null;
   scenarios: string[];
   duration_s: number;
   rounds: number;
@@ -47,7 +52,7 @@ interface Cli {
 
 function parseCli(argv: readonly string[]): Cli {
   const cli: Cli = {
-    target: null, compare: null, ceiling: false, json: false, scenarios: [], duration_s: 10, rounds: 3, warrenArgs: [],
+    target: null, compare: null, ceiling: false, json: false, html: null, scenarios: [], duration_s: 10, rounds: 3, warrenArgs: [],
     options: { ...defaultScenarioOptions },
   };
   const int = (name: string, raw: string, max: number) => {
@@ -72,6 +77,7 @@ function parseCli(argv: readonly string[]): Cli {
       case "--compare": cli.compare = value(); break;
       case "--ceiling": cli.ceiling = true; break;
       case "--json": cli.json = true; break;
+      case "--html": cli.html = value(); break;
       case "--scenario": cli.scenarios.push(...value().split(",").map((s) => s.trim()).filter((s) => s !== "")); break;
       case "--duration": cli.duration_s = int(name, value(), DURATION_MAX_S); break;
       case "--rounds": cli.rounds = int(name, value(), ROUNDS_MAX); break;
@@ -88,6 +94,7 @@ function parseCli(argv: readonly string[]): Cli {
   if ([cli.target, cli.compare, cli.ceiling || null].filter((x) => x !== null).length > 1) {
     throw new Error("--target, --compare and --ceiling exclude each other");
   }
+  if (cli.ceiling && cli.html !== null) throw new Error("--html writes runs and comparisons, not --ceiling");
   return cli;
 }
 
@@ -165,8 +172,10 @@ async function main(): Promise<number> {
         }
       }
       const comparisons: Comparison[] = scenarios.map((s) => compare(rounds.get(s.name)!.warren, rounds.get(s.name)!.other));
+      const title = `Warren vs ${otherName} at ${cli.compare}, ${cli.rounds} rounds A/B, medians`;
       if (cli.json) for (const c of comparisons) process.stdout.write(`${jsonLine({ kind: "compare", ...c })}\n`);
-      else process.stdout.write(`${header}\n# Warren vs ${otherName} at ${cli.compare}, ${cli.rounds} rounds A/B, medians\n${comparisonTable(comparisons)}\n# load average at end ${load()}\n`);
+      else process.stdout.write(`${header}\n# ${title}\n${comparisonTable(comparisons)}\n# load average at end ${load()}\n`);
+      if (cli.html !== null) writeFileSync(cli.html, htmlReport(`${header.slice(2)}; ${title}`, { comparisons }));
       return 0;
     }
 
@@ -190,6 +199,7 @@ async function main(): Promise<number> {
       emit(r);
     }
     if (!cli.json) process.stdout.write(`${header}\n${resultsTable(results)}\n# load average at end ${load()}\n`);
+    if (cli.html !== null) writeFileSync(cli.html, htmlReport(`${header.slice(2)}; ${broker} at ${url.host}:${url.port}`, { results }));
     return 0;
   } catch (error) {
     process.stderr.write(`bench: ${(error as Error).message}\n`);

@@ -149,7 +149,7 @@ async function cli(argv: readonly string[]): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), "warren-profile-data-"));
   const port = await freePort();
   const proc = Bun.spawn(["bun", import.meta.path, "--serve", outDir, String(interval_us), "--",
-    "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir, "--mgmt-port", "0", ...warrenArgs],
+    "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir, "--mgmt-port", "0", "--prometheus-port", "0", ...warrenArgs],
   { cwd: PROJECT_ROOT, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   let log = "";
   void (async () => {

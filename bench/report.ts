@@ -8,7 +8,7 @@ const MIB = 1024 * 1024;
 /** Counts that must all be zero in a correct run (redelivered and returned are only shown). */
 const VIOLATIONS = ["lost", "duplicated", "reordered", "misrouted", "nacked", "unconfirmed", "foreign", "bogus_confirms"] as const;
 
-function violations(r: ScenarioResult): string {
+export function violations(r: ScenarioResult): string {
   const parts = VIOLATIONS.filter((k) => r[k] !== 0).map((k) => `${k} ${r[k]}`);
   if (r.errors.length > 0) parts.push(`${r.errors.length} error${r.errors.length > 1 ? "s" : ""}`);
   return parts.length === 0 ? `ok (lost 0, duplicated 0)` : parts.join(", ");

@@ -78,7 +78,7 @@ interface ServerProcess {
 /** Spawns `bun run server` and waits until `ready()` (by default: it logged that it listens). */
 async function spawnServer(port: number, dataDir: string, extraArgs: readonly string[], ready?: () => Promise<boolean>): Promise<ServerProcess> {
   const proc = Bun.spawn(
-    ["bun", "run", "server", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir, "--mgmt-port", "0", ...extraArgs],
+    ["bun", "run", "server", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir, "--mgmt-port", "0", "--prometheus-port", "0", ...extraArgs],
     { cwd: PROJECT_ROOT, stdin: "ignore", stdout: "ignore", stderr: "pipe" },
   );
   let log = "";

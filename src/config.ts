@@ -18,6 +18,13 @@ export interface BrokerConfig {
   defaultPass: string;
   mgmtHost: string;
   mgmtPort: number;
+  /** The management API over HTTPS on this port too (0 = none); needs mgmtTlsCert and mgmtTlsKey. */
+  mgmtTlsPort: number;
+  mgmtTlsCert: string;
+  mgmtTlsKey: string;
+  /** rabbitmq_prometheus's port: /metrics and /metrics/per-object without authentication (0 = off). */
+  prometheusHost: string;
+  prometheusPort: number;
   logLevel: "debug" | "info" | "warn" | "error";
   /** A fraction of the machine's memory ("0.4") or a size ("2GiB"): resident memory past it blocks publishers. */
   vmMemoryHighWatermark: string;
@@ -60,6 +67,11 @@ export const defaults: BrokerConfig = {
   defaultPass: "guest",
   mgmtHost: "0.0.0.0",
   mgmtPort: 15672,
+  mgmtTlsPort: 0,
+  mgmtTlsCert: "",
+  mgmtTlsKey: "",
+  prometheusHost: "0.0.0.0",
+  prometheusPort: 15692,
   logLevel: "info",
   vmMemoryHighWatermark: "0.4",
   diskFreeLimit: "50MB",
@@ -90,6 +102,11 @@ const flags: Record<string, keyof BrokerConfig> = {
   "--default-pass": "defaultPass",
   "--mgmt-host": "mgmtHost",
   "--mgmt-port": "mgmtPort",
+  "--mgmt-tls-port": "mgmtTlsPort",
+  "--mgmt-tls-cert": "mgmtTlsCert",
+  "--mgmt-tls-key": "mgmtTlsKey",
+  "--prometheus-host": "prometheusHost",
+  "--prometheus-port": "prometheusPort",
   "--log-level": "logLevel",
   "--vm-memory-high-watermark": "vmMemoryHighWatermark",
   "--disk-free-limit": "diskFreeLimit",
@@ -119,6 +136,11 @@ export const usage = `usage: bun run server [options]
   --default-pass P      its password (default guest)
   --mgmt-host H         management HTTP API address (default 0.0.0.0)
   --mgmt-port N         management HTTP API port (default 15672, 0 = off)
+  --mgmt-tls-port N     management HTTP API over HTTPS on this port too (default off; 0 = off)
+  --mgmt-tls-cert FILE  its certificate chain (PEM)
+  --mgmt-tls-key FILE   its private key (PEM)
+  --prometheus-host H   Prometheus metrics address (default 0.0.0.0)
+  --prometheus-port N   Prometheus /metrics and /metrics/per-object (default 15692, 0 = off)
   --log-level L         debug, info, warn or error (default info)
   --vm-memory-high-watermark W  block publishers while resident memory is above W: a fraction
                         of the machine's memory or a size such as 2GiB (default 0.4)
@@ -185,6 +207,7 @@ export function parseArgs(argv: readonly string[]): BrokerConfig {
   parseWatermark(config.vmMemoryHighWatermark);
   if (config.tlsVerify !== "none" && config.tlsVerify !== "peer") throw new Error("--tls-verify must be none or peer");
   if (config.tlsPort !== 0 && (config.tlsCert === "" || config.tlsKey === "")) throw new Error("--tls-port needs --tls-cert and --tls-key");
+  if (config.mgmtTlsPort !== 0 && (config.mgmtTlsCert === "" || config.mgmtTlsKey === "")) throw new Error("--mgmt-tls-port needs --mgmt-tls-cert and --mgmt-tls-key");
   if (parseSize(config.diskFreeLimit) === null) throw new Error(`--disk-free-limit must be a size such as 50MB or 1GiB, got '${config.diskFreeLimit}'`);
   config.dataDir = resolve(config.dataDir);
   return config;

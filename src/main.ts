@@ -8,7 +8,8 @@ import { startManagement, type ManagementServer } from "./admin/http_api.ts";
 import { Broker } from "./broker/broker.ts";
 import { parseSize, parseWatermark } from "./broker/resource_alarms.ts";
 import { parseArgs } from "./config.ts";
-import { loadTlsSettings, type TlsSettings } from "./acceptor/tls_settings.ts";
+import { loadKeyPair, loadTlsSettings, type KeyPair, type TlsSettings } from "./acceptor/tls_settings.ts";
+import { startPrometheus } from "./admin/prometheus_server.ts";
 import { readFileSync } from "node:fs";
 import type { Definitions } from "./broker/definitions.ts";
 import { log } from "./log.ts";
@@ -23,9 +24,11 @@ async function main(): Promise<void> {
   }
   log.setLevel(config.logLevel);
   let tls: TlsSettings | null = null;
+  let mgmtTls: KeyPair | null = null;
   let definitions: Definitions | null = null;
   try {
     if (config.tlsPort !== 0) tls = loadTlsSettings(config);
+    if (config.mgmtTlsPort !== 0) mgmtTls = loadKeyPair({ flag: "--mgmt-tls-cert", file: config.mgmtTlsCert }, { flag: "--mgmt-tls-key", file: config.mgmtTlsKey });
     if (config.loadDefinitions !== "") definitions = readDefinitions(config.loadDefinitions);
   } catch (error) {
     log.error(`cannot start: ${(error as Error).message}`);
@@ -80,16 +83,22 @@ async function main(): Promise<void> {
     log.error(`cannot listen: ${(error as Error).message}`);
     process.exit(1);
   }
-  let management: ManagementServer | null = null;
-  if (config.mgmtPort !== 0) {
+  // The management API in plain HTTP and/or HTTPS, and the Prometheus port: each is off at 0.
+  const http: ManagementServer[] = [];
+  const serve = (what: string, host: string, port: number, start: () => ManagementServer): void => {
+    if (port === 0) return;
     try {
-      management = startManagement(admin, config.mgmtHost, config.mgmtPort);
+      const started = start();
+      http.push(started);
+      log.info(`${what} listening on ${host}:${started.port}`);
     } catch (error) {
-      log.error(`cannot start the management API on ${config.mgmtHost}:${config.mgmtPort}: ${(error as Error).message}`);
+      log.error(`cannot start the ${what} on ${host}:${port}: ${(error as Error).message}`);
       process.exit(1);
     }
-    log.info(`management API listening on ${config.mgmtHost}:${management.port}`);
-  }
+  };
+  serve("management API", config.mgmtHost, config.mgmtPort, () => startManagement(admin, config.mgmtHost, config.mgmtPort));
+  serve("management API over HTTPS", config.mgmtHost, config.mgmtTlsPort, () => startManagement(admin, config.mgmtHost, config.mgmtTlsPort, mgmtTls));
+  serve("Prometheus metrics", config.prometheusHost, config.prometheusPort, () => startPrometheus(admin, config.prometheusHost, config.prometheusPort));
   log.info(`Warren listening on ${config.host}:${port} (AMQP 0-9-1), ${config.workers} shard workers, data dir ${config.dataDir}, fsync ${config.fsync}`);
 
   let stopping = false;
@@ -97,7 +106,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: closing connections and stopping`);
-    management?.stop();
+    for (const h of http) h.stop();
     server.shutdown();
     broker.scheduleFlush();
     // Give the close frames a moment to leave, let the shards finish their journal writes, exit.

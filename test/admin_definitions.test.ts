@@ -35,7 +35,7 @@ function rabbitHash(password: string): string {
 test("export has RabbitMQ's shape", async () => {
   const defs = (await source.api("GET", "/api/definitions")).json as Record<string, unknown[]>;
   expect(defs).toMatchObject({ rabbit_version: "3.10.8", product_name: "Warren", policies: [], parameters: [] });
-  expect(defs["users"]).toContainEqual({ name: "shop", password_hash: expect.any(String), hashing_algorithm: "rabbit_password_hashing_sha256", tags: ["management"] });
+  expect(defs["users"]).toContainEqual({ name: "shop", password_hash: expect.any(String), hashing_algorithm: "rabbit_password_hashing_sha256", tags: ["management"], limits: {} });
   expect(defs["vhosts"]).toContainEqual({ name: "orders" });
   expect(defs["permissions"]).toContainEqual({ user: "shop", vhost: "orders", configure: "^orders\\.", write: "^orders\\.", read: "^orders\\." });
   expect(defs["exchanges"]).toContainEqual({ name: "orders.events", vhost: "orders", type: "topic", durable: true, auto_delete: false, internal: false, arguments: {} });

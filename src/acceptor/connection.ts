@@ -6,6 +6,7 @@ import type { Socket } from "bun";
 import type { Broker, Flushable } from "../broker/broker.ts";
 import { ByteCounts } from "../broker/message_counts.ts";
 import type { QueueRecord } from "../broker/queue_record.ts";
+import { checkChannelLimit, checkConnectionLimits } from "../broker/resource_limits.ts";
 import type { Vhost } from "../broker/vhost.ts";
 import { log } from "../log.ts";
 import { FrameType, PROTOCOL_HEADER } from "../protocol/constants.ts";
@@ -352,6 +353,7 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
     if (number > this.channelMax) {
       throw new AmqpError(ReplyCode.notAllowed, `channel ${number} is higher than the negotiated channel_max ${this.channelMax}`, 20, 10);
     }
+    checkChannelLimit(this.broker.connections, this.user, this.broker.users.get(this.user)?.limits ?? {});
     this.channels.set(number, new Channel(number, this, this.broker));
     this.send(number, { name: "channel.open-ok" });
   }
@@ -473,6 +475,7 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
     this.expect("open", m);
     const vhost = this.broker.vhost(m.virtualHost);
     if (vhost === undefined) throw new AmqpError(ReplyCode.notAllowed, `vhost ${m.virtualHost} not found`, 10, 40);
+    checkConnectionLimits(this.broker.connections, vhost, this.user, this.broker.users.get(this.user)?.limits ?? {});
     if (!this.broker.canAccessVhost(this.user, vhost.name)) {
       throw new AmqpError(ReplyCode.notAllowed, `access to vhost '${vhost.name}' refused for user '${this.user}'`, 10, 40);
     }

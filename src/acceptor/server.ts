@@ -20,7 +20,10 @@ export class AmqpServer {
   constructor(
     private readonly broker: Broker,
     private readonly limits: ConnectionLimits,
-  ) {}
+  ) {
+    // The connection and channel limits count this server's connections.
+    broker.connections = this.connections;
+  }
 
   /** Listens on host:port (TLS with `tls`); returns the port (the one chosen when port is 0). */
   listen(host: string, port: number, tls: TlsSettings | null = null): number {

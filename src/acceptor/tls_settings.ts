@@ -1,10 +1,9 @@
-// The AMQP listener's TLS settings, read once at start-up: a certificate or key that cannot be
-// read stops the broker with the file's name instead of a listener that fails every handshake.
+// TLS settings, read once at start-up, for the AMQP listener and (the key pair alone) the
+// management API's HTTPS port: a certificate or key that cannot be read stops the broker with the
+// flag and the file's name instead of a listener that fails every handshake.
 import { readFileSync } from "node:fs";
 
-export interface TlsSettings {
-  cert: string;
-  key: string;
+export interface TlsSettings extends KeyPair {
   ca: string | undefined;
   /** Ask clients for a certificate and verify it against `ca`. */
   verifyPeer: boolean;
@@ -20,10 +19,19 @@ function readPem(flag: string, file: string): string {
   }
 }
 
+export interface KeyPair {
+  cert: string;
+  key: string;
+}
+
+/** A server's certificate chain and private key; each flag names its file in the error. */
+export function loadKeyPair(cert: { flag: string; file: string }, key: { flag: string; file: string }): KeyPair {
+  return { cert: readPem(cert.flag, cert.file), key: readPem(key.flag, key.file) };
+}
+
 export function loadTlsSettings(c: { tlsCert: string; tlsKey: string; tlsCa: string; tlsVerify: "none" | "peer"; tlsFailIfNoPeerCert: boolean }): TlsSettings {
   return {
-    cert: readPem("--tls-cert", c.tlsCert),
-    key: readPem("--tls-key", c.tlsKey),
+    ...loadKeyPair({ flag: "--tls-cert", file: c.tlsCert }, { flag: "--tls-key", file: c.tlsKey }),
     ca: c.tlsCa === "" ? undefined : readPem("--tls-ca", c.tlsCa),
     verifyPeer: c.tlsVerify === "peer",
     failIfNoPeerCert: c.tlsFailIfNoPeerCert,

@@ -10,7 +10,7 @@ import { sweepCounters } from "./message_stats.ts";
 export const RABBITMQ_COMPAT_VERSION = "3.10.8";
 
 export interface Listener {
-  readonly protocol: "amqp" | "amqp/ssl" | "http";
+  readonly protocol: "amqp" | "amqp/ssl" | "http" | "https" | "http/prometheus";
   readonly host: string;
   readonly port: number;
 }

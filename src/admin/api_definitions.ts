@@ -1,11 +1,13 @@
-// /api/definitions: export (GET) and import (POST) of users, vhosts, permissions, policies,
-// operator policies (runtime parameters of the component "operator_policy"), exchanges, queues
-// and bindings in RabbitMQ's JSON, so a RabbitMQ export imports here and the other way round.
-// Password hashes are imported as they are. Other runtime parameters, global parameters and topic
-// permissions are not supported: they export as empty lists and are ignored on import. The whole
-// document's shape is checked before anything is applied, so a malformed upload changes nothing.
+// /api/definitions: export (GET) and import (POST) of users (with their limits), vhosts,
+// permissions, vhost limits, policies, operator policies (runtime parameters of the component
+// "operator_policy"), exchanges, queues and bindings in RabbitMQ's JSON, so a RabbitMQ export
+// imports here and the other way round. Password hashes are imported as they are. Other runtime
+// parameters, global parameters and topic permissions are not supported: they export as empty
+// lists and are ignored on import. The whole document's shape is checked before anything is
+// applied, so a malformed upload changes nothing.
 import type { Definitions } from "../broker/definitions.ts";
-import { tableFromJson } from "../broker/definitions.ts";
+import { tableFromJson, VHOST_LIMITS_COMPONENT } from "../broker/definitions.ts";
+import { validateLimits } from "../broker/resource_limits.ts";
 import { resourceName } from "../broker/names.ts";
 import { parsePolicy, type PolicyKind } from "../broker/policies.ts";
 import { checkQueueDeclare } from "../broker/queue_arguments.ts";
@@ -64,6 +66,11 @@ function checkDefinitions(defs: Item): Definitions {
     if (typeof tags !== "string" && !(Array.isArray(tags) && tags.every((t) => typeof t === "string"))) {
       throw badRequest(`user '${String(u["name"])}': tags must be a string or a list of strings`);
     }
+    if (u["limits"] !== undefined) validateLimits("user", u["limits"]);
+  }
+  for (const p of items(defs, "parameters")) {
+    requireTypes(p, "parameter", ["vhost", "component", "name"]);
+    if (p["component"] === VHOST_LIMITS_COMPONENT) validateLimits("vhost", p["value"]);
   }
   for (const p of items(defs, "permissions")) {
     requireTypes(p, "permission", ["user", "vhost", "configure", "write", "read"]);

@@ -5,7 +5,7 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly error: string,
-    /** A text, or a list where RabbitMQ answers with an Erlang tuple (["not_base64", "!!"]). */
+    /** A text, or a list where RabbitMQ answers with an Erlang tuple (["not_base64", "!!"], ["no_such_user", "u"]). */
     readonly reason: string | readonly string[],
   ) {
     super(`${status} ${error}: ${String(reason)}`);

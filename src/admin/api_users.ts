@@ -9,10 +9,10 @@ import { created, noContent, ok, param, type ApiRequest, type ApiResponse, type 
 import { deleteUser, putUser, type Secret } from "./user_admin.ts";
 
 function userJson(u: User): Record<string, unknown> {
-  return { name: u.name, password_hash: u.passwordHash, hashing_algorithm: PASSWORD_HASHING, tags: u.tags, limits: {} };
+  return { name: u.name, password_hash: u.passwordHash, hashing_algorithm: PASSWORD_HASHING, tags: u.tags, limits: u.limits };
 }
 
-function existingUser(req: ApiRequest): User {
+export function existingUser(req: ApiRequest): User {
   const user = req.ctx.broker.users.get(param(req, "user"));
   if (user === undefined) throw notFound();
   return user;

@@ -5,6 +5,7 @@ import { reasonOf, seg, type MgmtClient } from "./ctl_client.ts";
 import type { Command, CommandContext } from "./ctl_command.ts";
 import { CtlError, ExitCode, failure } from "./ctl_errors.ts";
 import type { Row } from "./ctl_format.ts";
+import { limitCommands } from "./ctl_limits.ts";
 import { listings } from "./ctl_listings.ts";
 import { policyCommands } from "./ctl_policies.ts";
 
@@ -226,7 +227,14 @@ const gb = (bytes: number): string => (bytes / 1e9).toFixed(4);
 
 /** rabbitmqctl status's sections, with what Warren has of them. */
 function statusText(f: StatusFacts): string {
-  const purpose = (protocol: string) => (protocol === "amqp" ? "AMQP 0-9-1" : protocol === "amqp/ssl" ? "AMQP 0-9-1 over TLS" : "HTTP API");
+  const purposes: Record<string, string> = {
+    "amqp": "AMQP 0-9-1",
+    "amqp/ssl": "AMQP 0-9-1 over TLS",
+    "http": "HTTP API",
+    "https": "HTTP API over TLS (HTTPS)",
+    "http/prometheus": "Prometheus exporter API over HTTP",
+  };
+  const purpose = (protocol: string) => purposes[protocol] ?? protocol;
   return [
     "Runtime",
     "",
@@ -335,4 +343,4 @@ const node: Command[] = [
   },
 ];
 
-export const COMMANDS: ReadonlyMap<string, Command> = new Map([...listings, ...administration, ...policyCommands, ...operations, ...node].map((c) => [c.name, c]));
+export const COMMANDS: ReadonlyMap<string, Command> = new Map([...listings, ...administration, ...policyCommands, ...limitCommands, ...operations, ...node].map((c) => [c.name, c]));

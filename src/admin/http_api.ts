@@ -1,8 +1,10 @@
-// The management HTTP server: Bun.serve on the acceptor thread, RabbitMQ's /api paths with
-// HTTP basic auth, plus /metrics and the dashboard's static files (dashboard_files.ts). Requests are matched on decoded path segments (so "%2F" is the
+// The management HTTP server: Bun.serve on the acceptor thread (in plain HTTP, HTTPS, or one of
+// each), RabbitMQ's /api paths with HTTP basic auth, plus /metrics and the dashboard's static files
+// (dashboard_files.ts). Requests are matched on decoded path segments (so "%2F" is the
 // vhost "/"), authenticated, checked against the route's tag rule, and handled; every error,
 // whatever a client sent, becomes a JSON error response rather than reaching the broker.
 import type { Server } from "bun";
+import type { KeyPair } from "../acceptor/tls_settings.ts";
 import { log } from "../log.ts";
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import type { AdminContext } from "./admin_context.ts";
@@ -14,6 +16,7 @@ import { dashboardResponse } from "./dashboard_files.ts";
 import { ApiError, badRequest, notAuthorised, notFound } from "./api_errors.ts";
 import { exchangeRoutes } from "./api_exchanges.ts";
 import { messageRoutes } from "./api_messages.ts";
+import { limitRoutes } from "./api_limits.ts";
 import { alarmRoutes } from "./api_alarms.ts";
 import { overviewRoutes } from "./api_overview.ts";
 import { permissionRoutes } from "./api_permissions.ts";
@@ -22,7 +25,7 @@ import { queueRoutes } from "./api_queues.ts";
 import type { ApiRequest, ApiResponse, Route } from "./api_route.ts";
 import { userRoutes } from "./api_users.ts";
 import { vhostRoutes } from "./api_vhosts.ts";
-import { metricsText } from "./metrics.ts";
+import { metricsResponse } from "./metrics.ts";
 
 /** Request bodies other than definitions imports are small JSON objects. */
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -34,6 +37,7 @@ const ROUTES: Route[] = [
   ...userRoutes,
   ...permissionRoutes,
   ...policyRoutes,
+  ...limitRoutes,
   ...queueRoutes,
   ...exchangeRoutes,
   ...messageRoutes,
@@ -49,11 +53,12 @@ export interface ManagementServer {
   stop(): void;
 }
 
-/** Starts serving; throws when the address cannot be bound. */
-export function startManagement(ctx: AdminContext, host: string, port: number): ManagementServer {
+/** Starts serving, over HTTPS with `tls`; throws when the address cannot be bound. */
+export function startManagement(ctx: AdminContext, host: string, port: number, tls: KeyPair | null = null): ManagementServer {
   const server = Bun.serve({
     hostname: host,
     port,
+    ...(tls === null ? {} : { tls: { cert: tls.cert, key: tls.key } }),
     maxRequestBodySize: DEFINITIONS_MAX_BYTES,
     fetch: (request, srv) => handle(ctx, request, srv),
     error: (error) => {
@@ -62,7 +67,7 @@ export function startManagement(ctx: AdminContext, host: string, port: number): 
     },
   });
   const bound = server.port ?? port;
-  ctx.listeners.push({ protocol: "http", host, port: bound });
+  ctx.listeners.push({ protocol: tls === null ? "http" : "https", host, port: bound });
   ctx.rates.start();
   return {
     port: bound,
@@ -76,9 +81,8 @@ export function startManagement(ctx: AdminContext, host: string, port: number): 
 async function handle(ctx: AdminContext, request: Request, srv: Server<undefined>): Promise<Response> {
   try {
     const url = new URL(request.url);
-    if (url.pathname === "/metrics" && request.method === "GET") {
-      return new Response(await metricsText(ctx), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
-    }
+    const metrics = request.method === "GET" ? await metricsResponse(ctx, url.pathname) : null;
+    if (metrics !== null) return metrics;
     const page = await dashboardResponse(request.method, url.pathname);
     if (page !== null) return page;
     const { route, params } = match(request.method, url.pathname);

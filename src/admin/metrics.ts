@@ -1,6 +1,8 @@
-// GET /metrics: Prometheus text exposition, named after RabbitMQ's rabbitmq_prometheus metrics
-// so existing dashboards find them. One stats round trip per shard, then one pass over the
-// queues: cheap with tens of thousands of queues. Unauthenticated, like RabbitMQ's :15692.
+// GET /metrics and /metrics/per-object: Prometheus text exposition, named after RabbitMQ's
+// rabbitmq_prometheus metrics so existing dashboards find them. /metrics has the totals and
+// per-queue ready / unacked / consumers; /metrics/per-object adds rabbitmq_queue_messages and
+// rabbitmq_queue_messages_published_total per queue (labels vhost, queue). One stats round trip per shard, then one pass over the queues: cheap
+// with tens of thousands of queues. Unauthenticated, like RabbitMQ's :15692.
 import type { AdminContext } from "./admin_context.ts";
 import { alarmFields } from "./api_alarms.ts";
 
@@ -9,7 +11,16 @@ function label(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
-export async function metricsText(ctx: AdminContext): Promise<string> {
+const PATHS: Record<string, boolean> = { "/metrics": false, "/metrics/per-object": true };
+
+/** The response for a GET of a metrics path, or null when the path is not one. */
+export async function metricsResponse(ctx: AdminContext, pathname: string): Promise<Response | null> {
+  const perObject = PATHS[pathname];
+  if (perObject === undefined) return null;
+  return new Response(await metricsText(ctx, perObject), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
+}
+
+async function metricsText(ctx: AdminContext, perObject: boolean): Promise<string> {
   const { broker, server } = ctx;
   const stats = await broker.queueStats();
   let connections = 0;
@@ -22,6 +33,8 @@ export async function metricsText(ctx: AdminContext): Promise<string> {
   const ready: string[] = [];
   const unacked: string[] = [];
   const consumers: string[] = [];
+  const messages: string[] = [];
+  const published: string[] = [];
   let queues = 0;
   let consumerTotal = 0;
   for (const vhost of broker.vhosts.values()) {
@@ -34,6 +47,9 @@ export async function metricsText(ctx: AdminContext): Promise<string> {
       ready.push(`rabbitmq_queue_messages_ready${labels} ${s?.ready ?? 0}`);
       unacked.push(`rabbitmq_queue_messages_unacked${labels} ${s?.unacked ?? 0}`);
       consumers.push(`rabbitmq_queue_consumers${labels} ${q.consumers.size}`);
+      if (!perObject) continue;
+      messages.push(`rabbitmq_queue_messages${labels} ${(s?.ready ?? 0) + (s?.unacked ?? 0)}`);
+      published.push(`rabbitmq_queue_messages_published_total${labels} ${q.counts.publish}`);
     }
   }
   const c = broker.counters;
@@ -47,6 +63,10 @@ export async function metricsText(ctx: AdminContext): Promise<string> {
     ...metric("rabbitmq_queue_messages_ready", "gauge", "Messages ready to be delivered, per queue", ready),
     ...metric("rabbitmq_queue_messages_unacked", "gauge", "Messages delivered and not yet acknowledged, per queue", unacked),
     ...metric("rabbitmq_queue_consumers", "gauge", "Consumers, per queue", consumers),
+    ...(perObject ? [
+      ...metric("rabbitmq_queue_messages", "gauge", "Sum of ready and unacknowledged messages - total queue depth", messages),
+      ...metric("rabbitmq_queue_messages_published_total", "counter", "Total number of messages published to queues", published),
+    ] : []),
     ...counter("rabbitmq_global_messages_received_total", "Messages published by clients", c.published),
     ...counter("rabbitmq_global_messages_delivered_total", "Messages delivered to consumers and basic.get", c.delivered),
     ...counter("rabbitmq_global_messages_acknowledged_total", "Messages acknowledged by consumers", c.acked),

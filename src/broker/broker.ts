@@ -17,7 +17,7 @@ import type { FieldTable } from "../protocol/table.ts";
 import { DefinitionsStore } from "../journal/definitions_store.ts";
 import { log } from "../log.ts";
 import type { ConsumerRecord } from "./consumer_record.ts";
-import { applyDefinitions, tableToJson, type Definitions, type DefinitionsTarget } from "./definitions.ts";
+import { applyDefinitions, tableToJson, VHOST_LIMITS_COMPONENT, type Definitions, type DefinitionsTarget } from "./definitions.ts";
 import { resourceName } from "./names.ts";
 import { policyJson, queueSettings, type QueueSettings } from "./policies.ts";
 import type { Actor, Site } from "./topology/actor.ts";
@@ -29,6 +29,7 @@ import { PublishFlow, type Publisher } from "./publish_flow.ts";
 import { QueueExpiry } from "./queue_expiry.ts";
 import { QueueRecord, type QueueOwner } from "./queue_record.ts";
 import { ResourceAlarms, type AlarmSettings } from "./resource_alarms.ts";
+import { sortedLimits, type LimitedConnection } from "./resource_limits.ts";
 import { UserStore } from "./users.ts";
 import { Vhost } from "./vhost.ts";
 
@@ -106,6 +107,8 @@ export class Broker implements ShardEvents {
   private readonly deadLetterRecord = new RecordBuilder();
   /** The memory and disk alarms, once started (null in brokers built by unit tests). */
   alarms: ResourceAlarms | null = null;
+  /** Every client connection (the AMQP server's set), counted by the connection and channel limits. */
+  connections: ReadonlySet<LimitedConnection> = new Set();
   /** Direct reply-to names → the channel that consumes its replies. */
   readonly replyTargets = new Map<string, ReplyTarget>();
   private readonly dirty = new Set<Flushable>();
@@ -163,7 +166,7 @@ export class Broker implements ShardEvents {
       bindings: [],
     };
     for (const u of this.users.list()) {
-      defs.users.push({ name: u.name, password_hash: u.passwordHash, hashing_algorithm: "rabbit_password_hashing_sha256", tags: u.tags });
+      defs.users.push({ name: u.name, password_hash: u.passwordHash, hashing_algorithm: "rabbit_password_hashing_sha256", tags: u.tags, limits: u.limits });
     }
     for (const p of this.users.allPermissions()) defs.permissions.push(p);
     for (const vhost of this.vhosts.values()) {
@@ -172,6 +175,7 @@ export class Broker implements ShardEvents {
         defs.parameters.push({ value: { pattern: p.pattern, definition: { ...p.definition }, priority: p.priority, "apply-to": p.applyTo }, vhost: vhost.name, component: "operator_policy", name: p.name });
       }
       for (const p of vhost.policies.list("policy")) defs.policies.push(policyJson(p));
+      if (Object.keys(vhost.limits).length > 0) defs.parameters.push({ vhost: vhost.name, component: VHOST_LIMITS_COMPONENT, name: "limits", value: vhost.limits });
       for (const x of vhost.routes.exchanges()) {
         if (!x.durable || x.name === "" || x.name.startsWith("amq.")) continue;
         defs.exchanges.push({ name: x.name, vhost: vhost.name, type: x.type, durable: true, auto_delete: x.autoDelete, internal: x.internal, arguments: tableToJson(x.arguments) });
@@ -217,6 +221,11 @@ export class Broker implements ShardEvents {
           log.error(`${kind} '${name}' in vhost '${vhost}' not restored: ${(error as Error).message}`);
         }
       },
+      setUserLimits: (user, limits) => {
+        const u = this.users.get(user);
+        if (u !== undefined) u.limits = sortedLimits(limits);
+      },
+      setVhostLimits: (vhost, limits) => void (this.addVhost(vhost).limits = sortedLimits(limits)),
       // Through the topology domain as the broker itself (no permission checks). Objects that
       // exist are kept as they are, as RabbitMQ's import does; a new one passes every check.
       declareExchange: (vhost, name, type, durable, autoDelete, internal, args) => {

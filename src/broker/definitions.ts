@@ -1,21 +1,23 @@
 // Definitions in RabbitMQ's JSON shape (rabbitmqctl export_definitions / the management API's
-// /api/definitions): vhosts, users, permissions, policies (operator policies among the runtime
-// parameters, as RabbitMQ exports them), exchanges, queues and bindings. The same document is
-// what Warren keeps on disk for its durable definitions.
+// /api/definitions): vhosts, users (with their limits), permissions, vhost limits (the
+// "vhost-limits" parameters), policies (operator policies among the runtime parameters, as
+// RabbitMQ exports them), exchanges, queues and bindings. The same document is what Warren keeps
+// on disk for its durable definitions.
 import { Decimal, Timestamp, type FieldTable, type FieldValue } from "../protocol/table.ts";
 import { isExchangeType } from "../routing/exchange.ts";
 import type { PolicyKind } from "./policies.ts";
+import { validateLimits } from "./resource_limits.ts";
 import { PASSWORD_HASHING } from "./users.ts";
 
 export interface Definitions {
   rabbit_version?: string;
   product_name?: string;
   product_version?: string;
-  users?: { name: string; password_hash: string; hashing_algorithm?: string; tags: string[] | string }[];
+  users?: { name: string; password_hash: string; hashing_algorithm?: string; tags: string[] | string; limits?: Record<string, number> }[];
   vhosts?: { name: string; description?: string; metadata?: unknown }[];
   permissions?: { user: string; vhost: string; configure: string; write: string; read: string }[];
-  /** Runtime parameters; Warren keeps those of the component "operator_policy" (value: a policy body). */
-  parameters?: { vhost: string; component: string; name: string; value: Record<string, unknown> }[];
+  /** Runtime parameters; Warren keeps those of the components "vhost-limits" (name "limits") and "operator_policy" (value: a policy body). */
+  parameters?: { vhost: string; component: string; name: string; value: unknown }[];
   policies?: { vhost: string; name: string; pattern: string; "apply-to"?: string; definition: Record<string, unknown>; priority?: number }[];
   exchanges?: { name: string; vhost: string; type: string; durable: boolean; auto_delete: boolean; internal: boolean; arguments: Record<string, unknown> }[];
   queues?: { name: string; vhost: string; durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> }[];
@@ -29,14 +31,20 @@ export interface DefinitionsTarget {
   setPermission(user: string, vhost: string, configure: string, write: string, read: string): void;
   /** `body` as the management API takes it: pattern, definition, priority, apply-to. */
   setPolicy(kind: PolicyKind, vhost: string, name: string, body: Record<string, unknown>): void;
+  setUserLimits(user: string, limits: Record<string, number>): void;
+  setVhostLimits(vhost: string, limits: Record<string, number>): void;
   declareExchange(vhost: string, name: string, type: string, durable: boolean, autoDelete: boolean, internal: boolean, args: FieldTable): void;
   declareQueue(vhost: string, name: string, durable: boolean, autoDelete: boolean, args: FieldTable): void;
   bind(vhost: string, source: string, destination: string, kind: "queue" | "exchange", routingKey: string, args: FieldTable): void;
 }
 
+/** RabbitMQ's component name for a vhost's limits in the parameters list. */
+export const VHOST_LIMITS_COMPONENT = "vhost-limits";
+
 /**
  * Applies a definitions document in RabbitMQ's order: vhosts and users first, then permissions,
- * operator policies and policies (so queues are created under them), exchanges, queues, bindings.
+ * limits, operator policies and policies (so queues are created under them and obey the limits),
+ * exchanges, queues, bindings.
  */
 export function applyDefinitions(target: DefinitionsTarget, defs: Definitions): void {
   for (const v of defs.vhosts ?? []) target.addVhost(v.name);
@@ -46,9 +54,13 @@ export function applyDefinitions(target: DefinitionsTarget, defs: Definitions): 
     }
     const tags = Array.isArray(u.tags) ? u.tags : u.tags.split(",").filter((t) => t !== "");
     target.addUserWithHash(u.name, u.password_hash, tags);
+    if (u.limits !== undefined) target.setUserLimits(u.name, validateLimits("user", u.limits));
   }
   for (const p of defs.permissions ?? []) target.setPermission(p.user, p.vhost, p.configure, p.write, p.read);
-  for (const p of defs.parameters ?? []) if (p.component === "operator_policy") target.setPolicy("operator_policy", p.vhost, p.name, p.value);
+  for (const p of defs.parameters ?? []) {
+    if (p.component === VHOST_LIMITS_COMPONENT) target.setVhostLimits(p.vhost, validateLimits("vhost", p.value));
+  }
+  for (const p of defs.parameters ?? []) if (p.component === "operator_policy") target.setPolicy("operator_policy", p.vhost, p.name, p.value as Record<string, unknown>);
   for (const p of defs.policies ?? []) {
     const { vhost, name, ...body } = p;
     target.setPolicy("policy", vhost, name, body);

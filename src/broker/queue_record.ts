@@ -21,7 +21,7 @@ export class QueueRecord {
   inFlow = false;
   /** Publishers not read until the queue leaves flow. */
   readonly flowPaused = new Set<Publisher>();
-  /** Publishes routed here, deliveries, gets and acks (the confirm and unroutable fields stay 0). */
+  /** Publishes routed here (also rabbitmq_queue_messages_published_total), deliveries, gets and acks (the confirm and unroutable fields stay 0). */
   readonly counts = new MessageCounts();
 
   constructor(

@@ -9,6 +9,8 @@ export interface User {
   readonly name: string;
   passwordHash: string;
   tags: string[];
+  /** max-connections, max-channels (resource_limits.ts); none by default. */
+  limits: Record<string, number>;
 }
 
 export interface Permission {
@@ -50,10 +52,10 @@ export class UserStore {
     return this.users.get(name);
   }
 
-  /** Adds a user from a password, or from an existing hash (definitions import). */
+  /** Adds a user from a password, or from an existing hash (definitions import); a replaced user keeps its limits. */
   add(name: string, secret: { password: string } | { passwordHash: string }, tags: string[] = []): User {
     const passwordHash = "password" in secret ? hashPassword(secret.password) : secret.passwordHash;
-    const user: User = { name, passwordHash, tags };
+    const user: User = { name, passwordHash, tags, limits: this.users.get(name)?.limits ?? {} };
     this.users.set(name, user);
     return user;
   }

@@ -1,5 +1,5 @@
 // A virtual host: an isolated name space of exchanges (with their compiled routing table),
-// queues, bindings and policies.
+// queues, bindings and policies, and its limits (resource_limits.ts).
 import { VhostRoutes } from "../routing/vhost_routes.ts";
 import { PolicyStore } from "./policies.ts";
 import { ByteCounts, MessageCounts } from "./message_counts.ts";
@@ -15,6 +15,8 @@ export class Vhost {
    */
   readonly closedChannels = new MessageCounts();
   readonly closedConnections = new ByteCounts();
+  /** max-connections, max-queues (RabbitMQ's vhost-limits parameter); none by default. */
+  limits: Record<string, number> = {};
 
   constructor(readonly name: string) {
     this.routes = new VhostRoutes(name);

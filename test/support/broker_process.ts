@@ -37,7 +37,7 @@ export async function startBroker(options: { dataDir?: string; args?: string[] }
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "warren-test-"));
   const port = await freePort();
   const proc: Subprocess<"ignore", "ignore", "pipe"> = Bun.spawn(
-    ["bun", "run", "server", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir, "--mgmt-port", "0", ...SMALL_WINDOW_ARGS, ...(options.args ?? [])],
+    ["bun", "run", "server", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir, "--mgmt-port", "0", "--prometheus-port", "0", ...SMALL_WINDOW_ARGS, ...(options.args ?? [])],
     // Its own process group: `bun run` starts the server as a child process, and a signal must
     // reach the server itself (a SIGKILL to the wrapper alone would leave the server running).
     { cwd: projectRoot, stdin: "ignore", stdout: "ignore", stderr: "pipe", detached: true },

@@ -4,6 +4,7 @@ import { Broker } from "../broker.ts";
 import { generatedName, resourceName } from "../names.ts";
 import { assertArgumentsEquivalent, checkQueueDeclare } from "../queue_arguments.ts";
 import type { QueueRecord } from "../queue_record.ts";
+import { checkQueueLimit } from "../resource_limits.ts";
 import { AmqpError, ReplyCode } from "../../protocol/errors.ts";
 import type { FieldTable } from "../../protocol/table.ts";
 import { checkPermission, inequivalent, reservedName, type Actor, type Site } from "./actor.ts";
@@ -42,6 +43,7 @@ export function declareQueue(actor: Actor, spec: QueueSpec, site: Site): { queue
   if (existing === undefined) {
     if (name.startsWith("amq.") && spec.name !== "") throw reservedName("queue", name, site);
     checkQueueDeclare(spec, { what, ...site }); // validates before anything is created
+    checkQueueLimit(vhost, name, site); // after the arguments, as RabbitMQ's rabbit_queue_type:declare
     const owner = spec.exclusive ? actor.connection : null;
     const queue = actor.broker.createQueue(vhost, name, spec.durable, spec.autoDelete, owner, spec.arguments);
     actor.broker.definitionsChanged(vhost, spec.durable);
