@@ -74,6 +74,22 @@ test("expiry by x-message-ttl dead-letters with reason expired", async () => {
   expect(deaths(msg)[0]).toMatchObject({ reason: "expired", queue: source });
 });
 
+test("a message expiring in a queue nobody reads is dead-lettered when its TTL is up, not a sweep later (bunny's dead_lettering_spec)", async () => {
+  const { ch, source, target } = await setup({ "x-message-ttl": 100 });
+  // A far expiry first: the sweep must still come at the nearer one published after it.
+  const far = uniq("far");
+  await ch.queueDeclare(far, { durable: false, autoDelete: false, exclusive: false }, { "x-message-ttl": 60_000 });
+  await ch.basicPublish("", far, "stays");
+  await ch.basicPublish("", source, "expires");
+  // One basic.get, no polling, as bunny's spec (which looks at twice the TTL): RabbitMQ times the
+  // head exactly, so the message is in the dead-letter queue well before the TTL plus 70 ms.
+  await Bun.sleep(170);
+  const msg = await ch.basicGet(target, { noAck: true });
+  expect(msg?.bodyToString()).toBe("expires");
+  expect(deaths(msg)[0]).toMatchObject({ reason: "expired", queue: source });
+  await ch.queueDelete(far);
+});
+
 test("a per-message expiration is kept as original-expiration and removed from the message", async () => {
   const { ch, source, target } = await setup({});
   await ch.basicPublish("", source, "short-lived", { expiration: "20" });

@@ -40,8 +40,14 @@ const JOURNAL_BACKLOG_BYTES = 64 * 1024 * 1024;
 
 const NO_BYTES = new Uint8Array(0);
 
-/** How often queues holding messages with a TTL are swept for expired heads. */
-const EXPIRY_SWEEP_MS = 100;
+/**
+ * Expired heads are swept when the earliest known head expiry is past (RabbitMQ times each queue's
+ * head exactly, so a 100 ms TTL is dead-lettered about 100 ms after the publish). The longest gap
+ * is the backstop for heads whose expiry the timer did not see (a message without a TTL in front
+ * of ones with); the shortest bounds the sweeps a stream of distinct expiries costs (200 a second).
+ */
+const EXPIRY_SWEEP_MAX_GAP_MS = 100;
+const EXPIRY_SWEEP_MIN_GAP_MS = 5;
 
 /**
  * A queue with consumers whose ready backlog passes either mark is put in flow: its publishers are
@@ -80,9 +86,12 @@ export class Shard implements ShardRequests {
   /** The message being published: queues copy its fields, so one object serves every publish. */
   private readonly publishing: { -readonly [K in keyof Envelope]: Envelope[K] } = { id: 0, buf: NO_BYTES, at: 0, length: 0, slab: null, persistent: false };
   private reopenInflow: (() => void) | null = null;
-  /** Queues with entries that carry an expiry, swept every EXPIRY_SWEEP_MS while any exist. */
+  /** Queues with entries that carry an expiry, swept by sweepTimer while any exist. */
   private readonly expiringQueues = new Set<ShardQueue>();
-  private sweepTimer: ReturnType<typeof setInterval> | null = null;
+  private sweepTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When the armed sweepTimer fires (Date.now() ms). */
+  private sweepAt_ms = 0;
+  private lastSweep_ms = 0;
 
   constructor(
     private readonly sender: RecordSender,
@@ -143,7 +152,7 @@ export class Shard implements ShardRequests {
     queue.adopt(messages, Date.now());
     queue.trim(this.dropped);
     this.discardDropped(queue, DeadLetterReason.maxlen);
-    if (queue.expiring > 0) this.watchExpiry(queue);
+    if (queue.expiring > 0) this.watchExpiry(queue, queue.ready.headExpiresAt_ms);
   }
 
   setLimits(queueId: number, limits: QueueLimits): void {
@@ -226,7 +235,7 @@ export class Shard implements ShardRequests {
       if (result === "queued" && slab !== null) this.slabs.hold(slab);
       this.discardDropped(queue, DeadLetterReason.maxlen);
       if (ttl_ms === 0) this.deliverOrExpire(queue, enqueued_ms);
-      else if (expiresAt_ms !== 0) this.watchExpiry(queue);
+      else if (expiresAt_ms !== 0) this.watchExpiry(queue, expiresAt_ms);
       if (env.persistent && queue.durable && this.journal !== null) (durableKeys ??= []).push(queue.key);
       if (queue.consumers.length > 0) {
         this.dirty.add(queue);
@@ -349,7 +358,7 @@ export class Shard implements ShardRequests {
           this.forget(queue, entry);
           continue;
         }
-        if (entry.expiresAt_ms !== 0) this.watchExpiry(queue);
+        if (entry.expiresAt_ms !== 0) this.watchExpiry(queue, entry.expiresAt_ms);
         if (queue.consumers.length > 0) this.dirty.add(queue);
       } else {
         if (action === Settle.drop) this.deadLetter(queue, entry, DeadLetterReason.rejected);
@@ -456,21 +465,38 @@ export class Shard implements ShardRequests {
     }
   }
 
-  private watchExpiry(queue: ShardQueue): void {
+  /** `expiresAt_ms`: an entry of the queue expires then (0 or less: unknown, the backstop applies). */
+  private watchExpiry(queue: ShardQueue, expiresAt_ms: number): void {
     this.expiringQueues.add(queue);
-    this.sweepTimer ??= setInterval(() => {
+    // Strictly past its time (ShardQueue.dropExpired): due one millisecond after.
+    this.armSweep(expiresAt_ms > 0 ? expiresAt_ms + 1 : Date.now() + EXPIRY_SWEEP_MAX_GAP_MS);
+  }
+
+  /** Arms the sweep for `due_ms` unless it is already armed as early. */
+  private armSweep(due_ms: number): void {
+    const at_ms = Math.max(due_ms, this.lastSweep_ms + EXPIRY_SWEEP_MIN_GAP_MS);
+    if (this.sweepTimer !== null) {
+      if (this.sweepAt_ms <= at_ms) return;
+      clearTimeout(this.sweepTimer);
+    }
+    this.sweepAt_ms = at_ms;
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = null;
       this.sweepExpired();
       this.onBatchEnd();
-    }, EXPIRY_SWEEP_MS);
+    }, Math.max(0, at_ms - Date.now()));
   }
 
   private sweepExpired(): void {
     const now_ms = Date.now();
-    for (const queue of this.expiringQueues) this.expire(queue, now_ms);
-    if (this.expiringQueues.size === 0 && this.sweepTimer !== null) {
-      clearInterval(this.sweepTimer);
-      this.sweepTimer = null;
+    this.lastSweep_ms = now_ms;
+    let due_ms = now_ms + EXPIRY_SWEEP_MAX_GAP_MS;
+    for (const queue of this.expiringQueues) {
+      this.expire(queue, now_ms);
+      const head_ms = queue.ready.headExpiresAt_ms;
+      if (head_ms > 0 && head_ms + 1 < due_ms) due_ms = head_ms + 1;
     }
+    if (this.expiringQueues.size > 0) this.armSweep(due_ms);
   }
 
   /** Drops the queue's expired head entries (dead-lettered when the queue has a dead-letter exchange). */
