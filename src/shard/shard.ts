@@ -379,7 +379,7 @@ export class Shard implements ShardRequests {
     // Sent before a no-ack get is forgotten: forgetting may release its slab space.
     this.out.getOk(reqId, deliveryId, entry.redelivered, queue.messageCount, entry.deliveryCount, entry);
     if (noAck) this.forget(queue, entry);
-    if (queue.expiring > 0) this.watchExpiry(queue);
+    if (queue.expiring > 0) this.watchExpiry(queue, queue.ready.headExpiresAt_ms);
     if (queue.inFlow) this.updateFlow(queue);
     else this.noteDelivered(queue, entry);
   }
@@ -391,7 +391,7 @@ export class Shard implements ShardRequests {
       this.deliver(queue);
       if (queue.inFlow) this.updateFlow(queue);
       // The window may have taken messages with a TTL from disk.
-      if (queue.expiring > 0) this.watchExpiry(queue);
+      if (queue.expiring > 0) this.watchExpiry(queue, queue.ready.headExpiresAt_ms);
     }
   }
 
