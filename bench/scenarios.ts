@@ -1,7 +1,7 @@
 // The scenarios: each declares its own fresh queues and exchanges (named after the run), runs on
 // the workload engine and deletes them afterwards. Bodies are 16 bytes unless the name says so.
 import type { FlowSpec, RunContext, ScenarioResult } from "./workload.ts";
-import { runBacklogRestart, runFillDrain, runFloodDrain, runTimed } from "./workload.ts";
+import { runFillDrain, runFloodDrain, runTimed } from "./workload.ts";
 
 export interface ScenarioOptions {
   /** Messages left in the queue by backlog-1m before its drain. */
@@ -196,12 +196,12 @@ export const SCENARIOS: readonly Scenario[] = [
     // broker) and the drain: memory and disk per queued message, recovery time, paged drain rate.
     name: "backlog-100m",
     optIn: true,
-    run: (ctx, o) => runBacklogRestart(ctx, { ...oneToOne(ctx, "backlog-100m", SMALL_BODY_BYTES, true, 1), measureLatency: false }, o.longBacklog_messages ?? 100_000_000),
+    run: (ctx, o) => runFillDrain(ctx, { ...oneToOne(ctx, "backlog-100m", SMALL_BODY_BYTES, true, 1), measureLatency: false }, o.longBacklog_messages ?? 100_000_000, true),
   },
   {
     name: "backlog-10m-transient",
     optIn: true,
-    run: (ctx, o) => runBacklogRestart(ctx, { ...oneToOne(ctx, "backlog-10m-transient", SMALL_BODY_BYTES, false, 1), measureLatency: false }, o.longBacklog_messages ?? 10_000_000),
+    run: (ctx, o) => runFillDrain(ctx, { ...oneToOne(ctx, "backlog-10m-transient", SMALL_BODY_BYTES, false, 1), measureLatency: false }, o.longBacklog_messages ?? 10_000_000),
   },
   // Producers that never hold back (no in-flight cap, no confirms), as RabbitMQ PerfTest runs them.
   { name: "flood-1-1", run: (ctx) => runTimed(ctx, unthrottled(oneToOne(ctx, "flood-1-1", SMALL_BODY_BYTES, false, 1))) },

@@ -618,27 +618,33 @@ export function runTimed(ctx: RunContext, spec: FlowSpec, maxMessages = Infinity
 
 /**
  * Publishes fill_messages with nobody consuming, waits until the queues hold them all, samples the
- * broker's RSS, then starts the consumers and times the drain (the measured window).
+ * broker's RSS, then starts the consumers and times the drain (the measured window). With
+ * `restart`, a persistent backlog is taken across a restart of the broker first when the bench
+ * owns it: the data dir's size, the time until the port answers and until the first delivery.
  */
-export function runFillDrain(ctx: RunContext, spec: FlowSpec, fill_messages: number): Promise<ScenarioResult> {
+export function runFillDrain(ctx: RunContext, spec: FlowSpec, fill_messages: number, restart = false): Promise<ScenarioResult> {
   return execute(ctx, spec, async (run, m) => {
-    await run.connectProducers();
-    run.enterPhase("fill");
-    run.startMeasuring();
-    const fillStart = performance.now();
-    const perProducer = Math.ceil(fill_messages / spec.producers);
-    for (const p of run.producers) p.begin(perProducer);
-    const target = perProducer * spec.producers;
-    await run.waitFor("fill", () => run.flow.published, target);
-    await run.drain();
-    const queued = await run.waitForQueued(run.flow.published);
-    const fill_s = (performance.now() - fillStart) / 1000;
-    run.extra["queued"] = queued;
-    const rss = run.sampleRss();
-    if (rss !== null) run.extra["backlog_rss_bytes"] = rss;
+    const fill_s = await fill(run, spec, fill_messages);
+    const broker = restart && spec.persistent ? (ctx.restartable ?? null) : null;
+    let answered = 0;
+    if (broker !== null) {
+      run.extra["disk_bytes"] = directoryBytes(broker.dataDir);
+      run.enterPhase("restart");
+      await run.closeForRestart();
+      const timing = await broker.restart();
+      run.extra["restart_port_ms"] = timing.port_ms;
+      answered = performance.now();
+      await run.reconnectAfterRestart(timing.pid);
+      const rssAfter = run.sampleRss();
+      if (rssAfter !== null) run.extra["restarted_rss_bytes"] = rssAfter;
+    }
     run.enterPhase("drain");
     const drainStart = performance.now();
     await run.connectConsumers();
+    if (broker !== null) {
+      await run.waitFor("first delivery", () => run.flow.consumed, 1, 1);
+      run.extra["first_delivery_ms"] = performance.now() - answered;
+    }
     await run.waitForDeliveries();
     m.window_s = (performance.now() - drainStart) / 1000;
     // Published and confirmed rates of a fill-then-drain scenario are the fill's.
@@ -651,56 +657,23 @@ export function runFillDrain(ctx: RunContext, spec: FlowSpec, fill_messages: num
 }
 
 /**
- * A long backlog across a restart: publishes fill_messages with nobody consuming (with confirms
- * when the spec is persistent), samples RSS and the data dir's size, restarts the broker when the
- * bench owns it (timing until its port answers and until the first delivery), then drains.
+ * Publishes fill_messages with nobody consuming, waits until the queues hold them all and samples
+ * the broker's RSS (backlog_rss_bytes); returns how long it took.
  */
-export function runBacklogRestart(ctx: RunContext, spec: FlowSpec, fill_messages: number): Promise<ScenarioResult> {
-  return execute(ctx, spec, async (run, m) => {
-    await run.connectProducers();
-    run.enterPhase("fill");
-    run.startMeasuring();
-    const fillStart = performance.now();
-    const perProducer = Math.ceil(fill_messages / spec.producers);
-    for (const p of run.producers) p.begin(perProducer);
-    await run.waitFor("fill", () => run.flow.published, perProducer * spec.producers, 200);
-    await run.drain();
-    const queued = await run.waitForQueued(run.flow.published);
-    const fill_s = (performance.now() - fillStart) / 1000;
-    run.extra["queued"] = queued;
-    const rss = run.sampleRss();
-    if (rss !== null) run.extra["backlog_rss_bytes"] = rss;
-    const broker = ctx.restartable ?? null;
-    if (broker !== null && spec.persistent) {
-      run.extra["disk_bytes"] = directoryBytes(broker.dataDir);
-      run.enterPhase("restart");
-      await run.closeForRestart();
-      const timing = await broker.restart();
-      run.extra["restart_port_ms"] = timing.port_ms;
-      const answered = performance.now();
-      await run.reconnectAfterRestart(timing.pid);
-      const rssAfter = run.sampleRss();
-      if (rssAfter !== null) run.extra["restarted_rss_bytes"] = rssAfter;
-      run.enterPhase("drain");
-      const drainStart = performance.now();
-      await run.connectConsumers();
-      await run.waitFor("first delivery", () => run.flow.consumed, 1, 1);
-      run.extra["first_delivery_ms"] = performance.now() - answered;
-      await run.waitForDeliveries();
-      m.window_s = (performance.now() - drainStart) / 1000;
-    } else {
-      run.enterPhase("drain");
-      const drainStart = performance.now();
-      await run.connectConsumers();
-      await run.waitForDeliveries();
-      m.window_s = (performance.now() - drainStart) / 1000;
-    }
-    m.rates = {
-      published_per_s: run.flow.published / fill_s,
-      confirmed_per_s: run.confirmed() / fill_s,
-      consumed_per_s: run.flow.consumed / m.window_s,
-    };
-  });
+async function fill(run: Run, spec: FlowSpec, fill_messages: number): Promise<number> {
+  await run.connectProducers();
+  run.enterPhase("fill");
+  run.startMeasuring();
+  const fillStart = performance.now();
+  const perProducer = Math.ceil(fill_messages / spec.producers);
+  for (const p of run.producers) p.begin(perProducer);
+  await run.waitFor("fill", () => run.flow.published, perProducer * spec.producers);
+  await run.drain();
+  run.extra["queued"] = await run.waitForQueued(run.flow.published);
+  const fill_s = (performance.now() - fillStart) / 1000;
+  const rss = run.sampleRss();
+  if (rss !== null) run.extra["backlog_rss_bytes"] = rss;
+  return fill_s;
 }
 
 /** Bytes a directory's files take on disk (du). */

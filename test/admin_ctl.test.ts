@@ -1,32 +1,14 @@
 // `bun run ctl` against a running Warren, checked against rabbitmqctl 3.10's output: banners,
 // tab-separated tables with a header line, -q, --formatter json, error texts and exit codes.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "./support/broker_process.ts";
-import { connect, runCtl, startAdminBroker, type AdminBroker } from "./admin_helpers.ts";
-import { uniq, type AMQPConnection } from "./support/amqp_client_helpers.ts";
+import { connect, ctlTestFile, runCtl, startAdminBroker } from "./admin_helpers.ts";
+import { uniq } from "./support/amqp_client_helpers.ts";
 
-let w: AdminBroker;
-const open: AMQPConnection[] = [];
-const scratch = mkdtempSync(join(tmpdir(), "warren-ctl-"));
-
-beforeAll(async () => {
-  w = await startAdminBroker();
-});
-
-afterAll(async () => {
-  for (const c of open) if (!c.closed) await c.close().catch(() => {});
-  await w.broker.dispose();
-  rmSync(scratch, { recursive: true, force: true });
-});
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await w.ctl(...args);
-  expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: "" });
-  return r.stdout;
-}
+const suite = ctlTestFile("warren-ctl-");
+const { open, scratch, ok } = suite;
 
 describe("vhosts and users", () => {
   test("a fresh broker's vhosts and users", async () => {
@@ -51,7 +33,7 @@ describe("vhosts and users", () => {
     expect(await ok("change_password", "shop-app", "n3w")).toBe('Changing password for user "shop-app" ...\n');
     expect(await ok("authenticate_user", "shop-app", "n3w")).toBe('Authenticating user "shop-app" ...\nSuccess\n');
     // The application can now connect to its vhost.
-    const conn = await connect(w.amqpUrl("shop-app", "n3w", "shop"));
+    const conn = await connect(suite.w.amqpUrl("shop-app", "n3w", "shop"));
     open.push(conn);
     await (await conn.channel()).queueDeclare("shop.orders");
     await conn.close();
@@ -62,41 +44,41 @@ describe("vhosts and users", () => {
   test("errors with rabbitmqctl's texts and exit codes", async () => {
     const user = uniq("dup");
     await ok("add_user", user, "pw");
-    expect(await w.ctl("add_user", user, "pw")).toEqual({ code: 70, stdout: `Adding user "${user}" ...\n`, stderr: `Error:\nUser "${user}" already exists\n` });
-    expect(await w.ctl("authenticate_user", user, "bad")).toEqual({
+    expect(await suite.w.ctl("add_user", user, "pw")).toEqual({ code: 70, stdout: `Adding user "${user}" ...\n`, stderr: `Error:\nUser "${user}" already exists\n` });
+    expect(await suite.w.ctl("authenticate_user", user, "bad")).toEqual({
       code: 65,
       stdout: `Authenticating user "${user}" ...\n`,
       stderr: `Error:\nError: failed to authenticate user "${user}"\nuser '${user}' - invalid credentials\n`,
     });
-    expect(await w.ctl("delete_user", "nobody")).toEqual({ code: 67, stdout: 'Deleting user "nobody" ...\n', stderr: 'Error:\nUser "nobody" does not exist\n' });
-    expect((await w.ctl("change_password", "nobody", "x")).code).toBe(67);
-    expect((await w.ctl("set_user_tags", "nobody", "x")).code).toBe(67);
-    expect(await w.ctl("delete_vhost", "nowhere")).toEqual({ code: 65, stdout: 'Deleting vhost "nowhere" ...\n', stderr: "Virtual host 'nowhere' does not exist\n" });
-    expect((await w.ctl("set_permissions", "-p", "nowhere", user, ".*", ".*", ".*")).stderr).toBe("Error:\nVirtual host nowhere does not exist\n");
-    expect((await w.ctl("set_permissions", "-p", "nowhere", user, ".*", ".*", ".*")).code).toBe(69);
-    expect(await w.ctl("set_permissions", "nobody", ".*", ".*", ".*")).toMatchObject({ code: 67, stderr: "Error:\nUser nobody does not exist\n" });
-    expect(await w.ctl("list_permissions", "-p", "nowhere")).toMatchObject({ code: 65, stderr: "Virtual host 'nowhere' does not exist\n" });
+    expect(await suite.w.ctl("delete_user", "nobody")).toEqual({ code: 67, stdout: 'Deleting user "nobody" ...\n', stderr: 'Error:\nUser "nobody" does not exist\n' });
+    expect((await suite.w.ctl("change_password", "nobody", "x")).code).toBe(67);
+    expect((await suite.w.ctl("set_user_tags", "nobody", "x")).code).toBe(67);
+    expect(await suite.w.ctl("delete_vhost", "nowhere")).toEqual({ code: 65, stdout: 'Deleting vhost "nowhere" ...\n', stderr: "Virtual host 'nowhere' does not exist\n" });
+    expect((await suite.w.ctl("set_permissions", "-p", "nowhere", user, ".*", ".*", ".*")).stderr).toBe("Error:\nVirtual host nowhere does not exist\n");
+    expect((await suite.w.ctl("set_permissions", "-p", "nowhere", user, ".*", ".*", ".*")).code).toBe(69);
+    expect(await suite.w.ctl("set_permissions", "nobody", ".*", ".*", ".*")).toMatchObject({ code: 67, stderr: "Error:\nUser nobody does not exist\n" });
+    expect(await suite.w.ctl("list_permissions", "-p", "nowhere")).toMatchObject({ code: 65, stderr: "Virtual host 'nowhere' does not exist\n" });
     await ok("delete_user", user);
   });
 
   test("usage errors exit 64", async () => {
-    const few = await w.ctl("add_user", "only-name");
+    const few = await suite.w.ctl("add_user", "only-name");
     expect(few.code).toBe(64);
     expect(few.stderr).toStartWith("Error (argument validation): not enough arguments.");
     expect(few.stderr).toContain("add_user <username> <password>");
-    expect((await w.ctl("add_vhost", "a", "b")).stderr).toStartWith("Error (argument validation): too many arguments.");
-    expect((await w.ctl("list_queues", "name", "bogus")).stderr).toStartWith("Error (argument validation): Info key(s) bogus are not supported");
-    expect((await w.ctl("no_such_verb")).code).toBe(64);
-    expect((await w.ctl("list_vhosts", "--formatter", "xml")).code).toBe(64);
-    expect((await w.ctl()).code).toBe(64);
-    expect((await w.ctl("delete_vhost", "--if-empty", "x")).code).toBe(64);
-    expect((await w.ctl("help")).code).toBe(0);
+    expect((await suite.w.ctl("add_vhost", "a", "b")).stderr).toStartWith("Error (argument validation): too many arguments.");
+    expect((await suite.w.ctl("list_queues", "name", "bogus")).stderr).toStartWith("Error (argument validation): Info key(s) bogus are not supported");
+    expect((await suite.w.ctl("no_such_verb")).code).toBe(64);
+    expect((await suite.w.ctl("list_vhosts", "--formatter", "xml")).code).toBe(64);
+    expect((await suite.w.ctl()).code).toBe(64);
+    expect((await suite.w.ctl("delete_vhost", "--if-empty", "x")).code).toBe(64);
+    expect((await suite.w.ctl("help")).code).toBe(0);
   });
 });
 
 describe("queues, exchanges, bindings, connections", () => {
   test("listings with traffic, then purge and delete", async () => {
-    const conn = await connect(`${w.amqpUrl("guest", "guest")}?name=ctl-test`);
+    const conn = await connect(`${suite.w.amqpUrl("guest", "guest")}?name=ctl-test`);
     open.push(conn);
     const ch = await conn.channel();
     await ch.exchangeDeclare("ctl.x", "direct", { durable: true });
@@ -134,14 +116,14 @@ describe("queues, exchanges, bindings, connections", () => {
     expect(await ok("purge_queue", "ctl.q")).toBe("Purging queue 'ctl.q' in vhost '/' ...\n");
     expect(await ok("-q", "list_queues")).toBe("name\tmessages\nctl.q\t0\n");
     expect(await ok("delete_queue", "ctl.q")).toBe("Deleting queue 'ctl.q' on vhost '/' ...\nQueue was successfully deleted with 0 ready messages\n");
-    expect(await w.ctl("delete_queue", "ctl.q")).toMatchObject({ code: 64, stderr: "Error:\nQueue not found\n" });
-    expect(await w.ctl("purge_queue", "ctl.q")).toMatchObject({ code: 69, stderr: "Error:\nnot_found\n" });
+    expect(await suite.w.ctl("delete_queue", "ctl.q")).toMatchObject({ code: 64, stderr: "Error:\nQueue not found\n" });
+    expect(await suite.w.ctl("purge_queue", "ctl.q")).toMatchObject({ code: 69, stderr: "Error:\nnot_found\n" });
   });
 
   test("-p selects the vhost", async () => {
     await ok("add_vhost", "other");
     await ok("set_permissions", "-p", "other", "guest", ".*", ".*", ".*");
-    await w.api("PUT", "/api/queues/other/only-here", { body: {} });
+    await suite.w.api("PUT", "/api/queues/other/only-here", { body: {} });
     expect(await ok("-q", "list_queues", "-p", "other")).toBe("name\tmessages\nonly-here\t0\n");
     expect(await ok("-q", "list_queues", "--vhost=other", "name")).toBe("name\nonly-here\n");
     expect(await ok("-q", "list_queues", "name")).not.toContain("only-here");
@@ -154,7 +136,7 @@ describe("node", () => {
     expect(out).toStartWith("Status of node warren@");
     expect(out).toContain("Product name: Warren\n");
     expect(out).toMatch(/Virtual host count: \d+\n/);
-    expect(out).toContain(`Interface: 127.0.0.1, port: ${w.broker.port}, protocol: amqp, purpose: AMQP 0-9-1\n`);
+    expect(out).toContain(`Interface: 127.0.0.1, port: ${suite.w.broker.port}, protocol: amqp, purpose: AMQP 0-9-1\n`);
   });
 
   test("export_definitions and import_definitions between two brokers", async () => {
@@ -176,13 +158,13 @@ describe("node", () => {
       await second.broker.dispose();
     }
     writeFileSync(join(scratch, "bad.json"), "{ not json");
-    expect((await w.ctl("import_definitions", join(scratch, "bad.json"))).code).toBe(65);
-    expect((await w.ctl("import_definitions", join(scratch, "missing.json"))).code).toBe(65);
+    expect((await suite.w.ctl("import_definitions", join(scratch, "bad.json"))).code).toBe(65);
+    expect((await suite.w.ctl("import_definitions", join(scratch, "missing.json"))).code).toBe(65);
   });
 
   test("credentials and server address from flags or WARREN_MGMT_URL", async () => {
-    expect((await w.ctl("--user", "guest", "--password", "wrong", "list_vhosts")).code).toBe(77);
-    const viaEnv = await runCtl(["-q", "list_vhosts"], { WARREN_MGMT_URL: `http://guest:guest@127.0.0.1:${w.mgmtPort}` });
+    expect((await suite.w.ctl("--user", "guest", "--password", "wrong", "list_vhosts")).code).toBe(77);
+    const viaEnv = await runCtl(["-q", "list_vhosts"], { WARREN_MGMT_URL: `http://guest:guest@127.0.0.1:${suite.w.mgmtPort}` });
     expect(viaEnv).toEqual({ code: 0, stdout: "name\n/\nexported\nother\nshop\n", stderr: "" });
   });
 

@@ -1,7 +1,9 @@
 // Shared by the admin_*.test.ts files: a Warren process with its management API on a known
 // port, a small HTTP client for the API, `bun run ctl` as a user runs it, and AMQP helpers.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll } from "bun:test";
+import { afterAll, beforeAll, expect } from "bun:test";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import type { AMQPConnection } from "./support/amqp_client_helpers.ts";
 import { freePort, startBroker, type BrokerProcess } from "./support/broker_process.ts";
@@ -118,4 +120,36 @@ export function closedBy(conn: AMQPConnection, timeout_ms = 5000): Promise<strin
 
 export async function connect(url: string): Promise<AMQPConnection> {
   return await new AMQPClient(url).connect();
+}
+
+/**
+ * The set-up of a ctl test file: a broker started before its tests and disposed after them, the
+ * client connections it opened (closed after), a scratch directory, and `ok`, which runs a ctl
+ * verb that must succeed and returns its stdout.
+ */
+export function ctlTestFile(scratchPrefix: string): { readonly w: AdminBroker; open: AMQPConnection[]; scratch: string; ok(...args: string[]): Promise<string> } {
+  let broker: AdminBroker | undefined;
+  const open: AMQPConnection[] = [];
+  const scratch = mkdtempSync(join(tmpdir(), scratchPrefix));
+  beforeAll(async () => {
+    broker = await startAdminBroker();
+  });
+  afterAll(async () => {
+    for (const c of open) if (!c.closed) await c.close().catch(() => {});
+    await broker?.broker.dispose();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+  return {
+    get w(): AdminBroker {
+      if (broker === undefined) throw new Error("the broker starts in beforeAll");
+      return broker;
+    },
+    open,
+    scratch,
+    async ok(...args: string[]): Promise<string> {
+      const r = await broker!.ctl(...args);
+      expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: "" });
+      return r.stdout;
+    },
+  };
 }

@@ -3,19 +3,10 @@
 // without a rejection drops them.
 import { expect, test } from "bun:test";
 import type { AMQPChannel, AMQPMessage } from "@cloudamqp/amqp-client";
-import { interopBroker, publisher, uniq } from "./support/amqp_client_helpers.ts";
+import { arrival, interopBroker, publisher, uniq } from "./support/amqp_client_helpers.ts";
 
 const connect = interopBroker();
 
-/** basic.get until a message arrives (dead-lettering is asynchronous), or null after ~2 s. */
-async function next(ch: AMQPChannel, queue: string): Promise<AMQPMessage | null> {
-  for (let i = 0; i < 100; i++) {
-    const msg = await ch.basicGet(queue, { noAck: true });
-    if (msg !== null) return msg;
-    await Bun.sleep(20);
-  }
-  return null;
-}
 
 type Death = Record<string, unknown>;
 const deaths = (msg: AMQPMessage | null): Death[] => (msg?.properties.headers?.["x-death"] ?? []) as Death[];
@@ -41,7 +32,7 @@ test("a rejected message goes to the dead-letter exchange with its routing key, 
   await ch.basicPublish("", source, "payload", { headers: { app: "kept" } });
   const got = await ch.basicGet(source, { noAck: false });
   await got!.reject(false);
-  const msg = await next(ch, target);
+  const msg = await arrival(ch, target);
   expect(msg?.bodyToString()).toBe("payload");
   expect(msg?.exchange).toBe(dlx);
   expect(msg?.routingKey).toBe("dead-key");
@@ -63,13 +54,13 @@ test("nack with requeue=false dead-letters too; requeue=true does not", async ()
   const again = await ch.basicGet(source, { noAck: false });
   expect(again?.redelivered).toBe(true);
   await again!.nack(false);
-  expect(deaths(await next(ch, target))[0]).toMatchObject({ reason: "rejected", count: 1 });
+  expect(deaths(await arrival(ch, target))[0]).toMatchObject({ reason: "rejected", count: 1 });
 });
 
 test("expiry by x-message-ttl dead-letters with reason expired", async () => {
   const { ch, source, target } = await setup({ "x-message-ttl": 20 });
   await ch.basicPublish("", source, "old");
-  const msg = await next(ch, target);
+  const msg = await arrival(ch, target);
   expect(msg?.bodyToString()).toBe("old");
   expect(deaths(msg)[0]).toMatchObject({ reason: "expired", queue: source });
 });
@@ -93,7 +84,7 @@ test("a message expiring in a queue nobody reads is dead-lettered when its TTL i
 test("a per-message expiration is kept as original-expiration and removed from the message", async () => {
   const { ch, source, target } = await setup({});
   await ch.basicPublish("", source, "short-lived", { expiration: "20" });
-  const msg = await next(ch, target);
+  const msg = await arrival(ch, target);
   expect(msg?.properties.expiration).toBeUndefined();
   expect(deaths(msg)[0]).toMatchObject({ reason: "expired", "original-expiration": "20" });
 });
@@ -102,7 +93,7 @@ test("x-max-length with drop-head dead-letters the oldest with reason maxlen", a
   const { ch, source, target } = await setup({ "x-max-length": 1 });
   await ch.basicPublish("", source, "first");
   await ch.basicPublish("", source, "second");
-  const msg = await next(ch, target);
+  const msg = await arrival(ch, target);
   expect(msg?.bodyToString()).toBe("first");
   expect(deaths(msg)[0]).toMatchObject({ reason: "maxlen" });
   expect((await ch.basicGet(source, { noAck: true }))?.bodyToString()).toBe("second");
@@ -113,7 +104,7 @@ test("x-overflow reject-publish-dlx refuses the new message (nack) and dead-lett
   await ch.basicPublish("", source, "kept");
   const refused = await ch.basicPublish("", source, "refused").then(() => "acked", (e: Error) => e.message);
   expect(refused).not.toBe("acked");
-  const msg = await next(ch, target);
+  const msg = await arrival(ch, target);
   expect(msg?.bodyToString()).toBe("refused");
   expect(deaths(msg)[0]).toMatchObject({ reason: "maxlen" });
 });
@@ -138,7 +129,7 @@ test("a second rejection in the same queue increments its x-death count and move
   await rejectFrom(b);
   const third = await rejectFrom(a);
   expect(deaths(third).map((d) => [d["queue"], d["count"]])).toEqual([[b, 1], [a, 1]]);
-  const final = await next(ch, b);
+  const final = await arrival(ch, b);
   expect(deaths(final).map((d) => [d["queue"], d["reason"], d["count"]])).toEqual([[a, "rejected", 2], [b, "rejected", 1]]);
   expect(final!.properties.headers!["x-first-death-queue"]).toBe(a);
 });

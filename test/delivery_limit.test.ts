@@ -3,7 +3,7 @@
 // This file also passes against RabbitMQ with INTEROP_REFERENCE_URL.
 import { expect, test } from "bun:test";
 import type { AMQPMessage } from "@cloudamqp/amqp-client";
-import { errorOf, interopBroker, publisher, readyCount, uniq } from "./support/amqp_client_helpers.ts";
+import { arrival, errorOf, interopBroker, publisher, readyCount, uniq } from "./support/amqp_client_helpers.ts";
 
 const connect = interopBroker();
 const QUORUM = { durable: true, autoDelete: false, exclusive: false };
@@ -56,11 +56,7 @@ test("past x-delivery-limit a message is dead-lettered with reason delivery_limi
     });
   });
   await done;
-  let dead: AMQPMessage | null = null;
-  for (let i = 0; i < 100 && dead === null; i++) {
-    dead = await ch.basicGet(target, { noAck: true });
-    if (dead === null) await Bun.sleep(20);
-  }
+  const dead = await arrival(ch, target);
   expect(dead?.bodyToString()).toBe("retry me");
   const death = (dead?.properties.headers?.["x-death"] as Record<string, unknown>[] | undefined)?.[0];
   expect(death?.["reason"]).toBe("delivery_limit");

@@ -5,9 +5,9 @@
 // a RabbitMQ; the RabbitMQ 3.12+ parts (consumer-timeout, overflow in operator policies) are skipped
 // there.
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { AMQPClient, type AMQPChannel, type AMQPMessage } from "@cloudamqp/amqp-client";
+import { AMQPClient, type AMQPChannel } from "@cloudamqp/amqp-client";
 import { startAdminBroker, type AdminBroker } from "./admin_helpers.ts";
-import { drain, errorOf, publisher, uniq, type AMQPConnection } from "./support/amqp_client_helpers.ts";
+import { arrival, drain, errorOf, publisher, uniq, type AMQPConnection } from "./support/amqp_client_helpers.ts";
 
 const referenceAmqp = process.env["INTEROP_REFERENCE_URL"];
 const referenceMgmt = process.env["INTEROP_REFERENCE_MGMT_URL"];
@@ -97,15 +97,6 @@ async function declare(ch: AMQPChannel, name: string, args: Record<string, unkno
   await ch.queueDeclare(name, { durable: false, autoDelete: false, exclusive: false }, args);
 }
 
-/** basic.get until a message arrives (dead-lettering is asynchronous), or null after ~2 s. */
-async function next(ch: AMQPChannel, queue: string): Promise<AMQPMessage | null> {
-  for (let i = 0; i < 100; i++) {
-    const msg = await ch.basicGet(queue, { noAck: true });
-    if (msg !== null) return msg;
-    await Bun.sleep(20);
-  }
-  return null;
-}
 
 test("a max-length policy trims an existing queue at once, dropping the oldest; new messages stay within it", async () => {
   const ch = await channel();
@@ -156,7 +147,7 @@ test("a dead-letter-exchange policy dead-letters rejected messages of a queue de
   await ch.basicPublish("", source, "refused");
   const got = await ch.basicGet(source, { noAck: false });
   await got!.reject(false);
-  const dead = await next(ch, target);
+  const dead = await arrival(ch, target);
   expect(dead?.bodyToString()).toBe("refused");
   expect((dead?.properties.headers?.["x-death"] as Record<string, unknown>[])[0]).toMatchObject({ reason: "rejected", queue: source });
 });
@@ -215,7 +206,7 @@ test("argument against policy: the lower max-length wins either way; the queue's
   const got = await ch.basicGet(own, { noAck: false });
   expect(got?.bodyToString()).toBe("kept");
   await got!.reject(false);
-  expect((await next(ch, byArg))?.bodyToString()).toBe("kept");
+  expect((await arrival(ch, byArg))?.bodyToString()).toBe("kept");
   expect(await ch.basicGet(byPolicy, { noAck: true })).toBeNull();
 });
 
@@ -254,8 +245,8 @@ test("an alternate-exchange policy routes what an exchange cannot route; the exc
   expect(listed).toBe("ae");
   await ch.basicPublish(plain, "no-binding", "to the policy's");
   await ch.basicPublish(withArg, "no-binding", "to the argument's");
-  expect((await next(ch, caught))?.bodyToString()).toBe("to the policy's");
-  expect((await next(ch, caughtOther))?.bodyToString()).toBe("to the argument's");
+  expect((await arrival(ch, caught))?.bodyToString()).toBe("to the policy's");
+  expect((await arrival(ch, caughtOther))?.bodyToString()).toBe("to the argument's");
   expect(await ch.basicGet(caught, { noAck: true })).toBeNull();
 });
 

@@ -61,6 +61,16 @@ export async function readyCount(ch: AMQPChannel, queue: string): Promise<number
   return (await ch.queueDeclare(queue, { passive: true })).messageCount;
 }
 
+/** basic.get (no-ack) until a message arrives (dead-lettering, expiry are asynchronous), or null after ~2 s. */
+export async function arrival(ch: AMQPChannel, queue: string): Promise<AMQPMessage | null> {
+  for (let i = 0; i < 100; i++) {
+    const msg = await ch.basicGet(queue, { noAck: true });
+    if (msg !== null) return msg;
+    await Bun.sleep(20);
+  }
+  return null;
+}
+
 /** Takes every ready message with basic.get (no-ack): "body" or "body*" when redelivered. */
 export async function drain(ch: AMQPChannel, queue: string): Promise<string[]> {
   const out: string[] = [];
