@@ -216,7 +216,6 @@ describe("argument validation", () => {
 describe.skipIf(!onWarren)("arguments Warren does not implement", () => {
   const refused: [string, Record<string, unknown>, string][] = [
     ["x-max-in-memory-length", { "x-queue-type": "quorum", "x-max-in-memory-length": 3 }, "x-max-in-memory-length 3"],
-    ["x-dead-letter-strategy", { "x-queue-type": "quorum", "x-dead-letter-exchange": "dlx", "x-dead-letter-strategy": "at-least-once" }, "x-dead-letter-strategy at-least-once"],
   ];
   for (const [key, args, what] of refused) {
     test(`${JSON.stringify(args)} is refused, naming the argument`, async () => {

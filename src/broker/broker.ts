@@ -8,6 +8,7 @@ import { beginPublishRecord, endPublishEnvelope, stampPublishRecord } from "../l
 import { ConsumeFlag, DEAD_LETTER_REASONS, PublishFlag, QueueFlag, Settle } from "../link/records.ts";
 import { decodeProperties, encodeProperties } from "../protocol/properties.ts";
 import { deadLetter, isCycle, type DeathEvent } from "./dead_letter.ts";
+import { DEAD_LETTER_CHANNEL, DeadLetterHandoffs } from "./dead_letter_handoffs.ts";
 import { envelopePropsLengthAt, readU32 } from "../link/envelope.ts";
 import { RecordBuilder } from "../link/record_codec.ts";
 import type { GotMessage, ShardEvents } from "../link/shard_link.ts";
@@ -105,6 +106,7 @@ export class Broker implements ShardEvents {
   });
   /** Scratch for the publish records of dead-lettered messages. */
   private readonly deadLetterRecord = new RecordBuilder();
+  private readonly handoffs = new DeadLetterHandoffs();
   /** The memory and disk alarms, once started (null in brokers built by unit tests). */
   alarms: ResourceAlarms | null = null;
   /** Every client connection (the AMQP server's set), counted by the connection and channel limits. */
@@ -355,7 +357,8 @@ export class Broker implements ShardEvents {
   }
 
   confirm(shard: number, channelId: number, seq: number): void {
-    this.channels.get(channelId)?.shardConfirmed(shard, seq);
+    if (channelId === DEAD_LETTER_CHANNEL) this.handoffs.settled(shard, seq, this.deadLettered);
+    else this.channels.get(channelId)?.shardConfirmed(shard, seq);
   }
 
   nack(_shard: number, channelId: number, seq: number): void {
@@ -367,12 +370,34 @@ export class Broker implements ShardEvents {
    * as a new unconfirmed publish (see ToAcceptor.deadLetter). A missing exchange, or a route back
    * into a cycle with no rejection in it, drops the message, as RabbitMQ does.
    */
-  deadLetter(_shard: number, queueId: number, reason: number, env: Uint8Array, at: number, length: number): void {
+  deadLetter(shard: number, queueId: number, reason: number, handoffId: number, env: Uint8Array, at: number, length: number): void {
     const queue = this.queuesById.get(queueId);
     const dlx = queue?.limits.deadLetterExchange;
     const vhost = queue === undefined ? undefined : this.vhosts.get(queue.vhost);
-    if (queue === undefined || dlx === undefined || vhost === undefined) return;
-    if (dlx !== "" && vhost.routes.exchange(dlx) === undefined) return;
+    const targets = queue === undefined || dlx === undefined || vhost === undefined ? null : this.deadLetterTargets(queue, vhost, dlx, reason, env, at, length);
+    if (targets === null) {
+      if (handoffId !== 0) this.deadLettered(shard, handoffId);
+      return;
+    }
+    const { record, byShard } = targets;
+    const seq = handoffId === 0 ? 0 : this.handoffs.begin(shard, handoffId, byShard.keys(), this.deadLettered);
+    stampPublishRecord(record, (targets.persistent ? PublishFlag.persistent : 0) | (handoffId === 0 ? 0 : PublishFlag.confirm), DEAD_LETTER_CHANNEL, seq);
+    for (const [target, ids] of byShard) this.pool.links[target]!.publish(record.u8, record.length, ids);
+    this.scheduleFlush();
+  }
+
+  /** The source shard may forget a dead-lettered message: its copies are where they go. */
+  private readonly deadLettered = (sourceShard: number, handoffId: number): void => {
+    this.pool.links[sourceShard]!.deadLettered(handoffId);
+    this.scheduleFlush();
+  };
+
+  /**
+   * The dead-lettered copy of the envelope (x-death added) and the target queues per shard, or null
+   * when it goes nowhere: a missing exchange, no route, or only cycles with no rejection in them.
+   */
+  private deadLetterTargets(queue: QueueRecord, vhost: Vhost, dlx: string, reason: number, env: Uint8Array, at: number, length: number): { record: RecordBuilder; byShard: Map<number, number[]>; persistent: boolean } | null {
+    if (dlx !== "" && vhost.routes.exchange(dlx) === undefined) return null;
     const exchange = utf8.decode(env.subarray(at + 1, at + 1 + env[at]!));
     const keyAt = at + 1 + env[at]!;
     const routingKey = utf8.decode(env.subarray(keyAt + 1, keyAt + 1 + env[keyAt]!));
@@ -406,15 +431,13 @@ export class Broker implements ShardEvents {
       if (ids === undefined) byShard.set(target.shard, [target.id]);
       else ids.push(target.id);
     }
-    if (byShard.size === 0) return;
+    if (byShard.size === 0) return null;
     const props = encodeProperties(dead.props);
     const r = this.deadLetterRecord;
     beginPublishRecord(r, dlx, dead.routingKeys[0] ?? routingKey);
     r.u32(props.length).bytes(props, 0, props.length).bytes(body, 0, body.length);
     endPublishEnvelope(r);
-    stampPublishRecord(r, dead.props.deliveryMode === 2 ? PublishFlag.persistent : 0, 0, 0);
-    for (const [shard, ids] of byShard) this.pool.links[shard]!.publish(r.u8, r.length, ids);
-    this.scheduleFlush();
+    return { record: r, byShard, persistent: dead.props.deliveryMode === 2 };
   }
 
   queueFlow(_shard: number, queueId: number, on: boolean): void {

@@ -62,8 +62,7 @@ const KEYS: Record<string, PolicyKey> = {
     valid: oneOf("at-most-once", "at-least-once"),
     invalid: "is not a valid dead letter strategy",
     notFor: ["classic", "stream"],
-    // at-most-once is what dead-lettering does; at-least-once needs publisher confirms inside the broker.
-    supported: (v) => v === "at-most-once",
+    resolve: ARGUMENT,
   },
   "message-ttl": { valid: atLeast(0), invalid: "is not a valid message TTL", operator: "min", resolve: MIN },
   expires: { valid: atLeast(1), invalid: "is not a valid queue expiry", operator: "min", resolve: { classic: "min", quorum: "policy" } },
@@ -305,6 +304,8 @@ export function queueSettings(store: PolicyStore, name: string, args: FieldTable
   if (dlx !== undefined) limits.deadLetterExchange = dlx;
   const dlrk = resolved<string>("dead-letter-routing-key", limits.deadLetterRoutingKey);
   if (dlrk !== undefined) limits.deadLetterRoutingKey = dlrk;
+  const strategy = resolved<string>("dead-letter-strategy", limits.deadLetterStrategy);
+  if (strategy === "at-most-once" || strategy === "at-least-once") limits.deadLetterStrategy = strategy;
   const deliveryLimit = resolved("delivery-limit", numberArg(args["x-delivery-limit"]));
   if (deliveryLimit !== undefined) limits.deliveryLimit = deliveryLimit;
   const timeoutArg = numberArg(args["x-consumer-timeout"]);

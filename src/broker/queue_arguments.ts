@@ -127,8 +127,7 @@ export const QUEUE_ARGUMENTS: Record<string, QueueArgument> = {
   "x-dead-letter-strategy": {
     validate: oneOf(["at-most-once", "at-least-once"], () => "invalid_dlx_strategy"),
     types: ["quorum"],
-    // at-most-once is what dead-lettering does; at-least-once needs publisher confirms inside the broker.
-    supported: (value) => value === "at-most-once",
+    supported: always,
   },
   "x-max-length": { validate: nonNegative, types: CLASSIC_QUORUM, supported: always },
   "x-max-length-bytes": { validate: nonNegative, types: ALL, supported: always },
@@ -248,6 +247,8 @@ export function queueLimits(args: FieldTable, site: ArgumentSite = NO_SITE): Que
   if (typeof dlx === "string") limits.deadLetterExchange = dlx;
   const dlrk = args["x-dead-letter-routing-key"];
   if (typeof dlrk === "string") limits.deadLetterRoutingKey = dlrk;
+  const strategy = args["x-dead-letter-strategy"];
+  if (strategy === "at-most-once" || strategy === "at-least-once") limits.deadLetterStrategy = strategy;
   const deliveryLimit = args["x-delivery-limit"];
   if (deliveryLimit !== undefined) limits.deliveryLimit = nonNegative("x-delivery-limit", deliveryLimit, site);
   return limits;

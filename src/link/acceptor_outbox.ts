@@ -32,8 +32,8 @@ export class AcceptorOutbox {
     this.send();
   }
 
-  deadLetter(queueId: number, reason: number, env: EnvelopeBytes): void {
-    this.r.reset().u8v(ToAcceptor.deadLetter).u32(queueId).u8v(reason);
+  deadLetter(queueId: number, reason: number, handoffId: number, env: EnvelopeBytes): void {
+    this.r.reset().u8v(ToAcceptor.deadLetter).u32(queueId).u8v(reason).f64(handoffId);
     this.sendWith(env);
   }
 

@@ -53,6 +53,8 @@ export const ToShard = {
    * nothing more.
    */
   checkpoint: 14,
+  /** f64 handoffId: every queue a dead-lettered message was routed to has it; its source forgets it. */
+  deadLettered: 15,
 } as const;
 
 export const ToAcceptor = {
@@ -71,9 +73,11 @@ export const ToAcceptor = {
    */
   flow: 5,
   /**
-   * u32 queueId, u8 reason (DeadLetterReason), envelope: the queue, which has a dead-letter
-   * exchange, let the message go (rejected, expired, over its length limit); the acceptor routes it
-   * on with its x-death header. The queue has already forgotten it (at most once across a crash).
+   * u32 queueId, u8 reason (DeadLetterReason), f64 handoffId, envelope: the queue, which has a
+   * dead-letter exchange, let the message go (rejected, expired, over a limit); the acceptor routes
+   * it on with its x-death header. handoffId 0: the queue has forgotten it (transient or not
+   * journaled). Otherwise the journal keeps it until ToShard.deadLettered with that id, sent once
+   * every target shard confirmed the copy (at least once across a crash).
    */
   deadLetter: 6,
 } as const;
@@ -106,6 +110,11 @@ export interface QueueLimits {
   deadLetterExchange?: string;
   /** x-dead-letter-routing-key: the key they are routed with instead of their own (and their CC). */
   deadLetterRoutingKey?: string;
+  /**
+   * x-dead-letter-strategy (quorum) or its policy. A journaled message is dead-lettered at least
+   * once (its source keeps it until the copies are confirmed) unless this says at-most-once.
+   */
+  deadLetterStrategy?: "at-most-once" | "at-least-once";
   /** x-message-ttl: how long a message may wait in this queue. */
   messageTtl_ms?: number;
   /** x-single-active-consumer: only the earliest registered consumer gets messages. */

@@ -42,6 +42,7 @@ export interface ShardRequests {
   recoveryDone(): void;
   setLimits(queueId: number, limits: QueueLimits): void;
   checkpoint(reqId: number): void;
+  deadLettered(handoffId: number): void;
 }
 
 export class ShardInbox {
@@ -84,6 +85,7 @@ export class ShardInbox {
       case ToShard.recoveryDone: return s.recoveryDone();
       case ToShard.setLimits: return s.setLimits(c.u32(), JSON.parse(c.str32()) as QueueLimits);
       case ToShard.checkpoint: return s.checkpoint(c.u32());
+      case ToShard.deadLettered: return s.deadLettered(c.f64());
       default: throw new Error(`shard: unknown record type ${type}`);
     }
   }

@@ -13,7 +13,7 @@ export interface ShardEvents {
   confirm(shard: number, channelId: number, seq: number): void;
   nack(shard: number, channelId: number, seq: number): void;
   /** A message a queue let go, to route to its dead-letter exchange (env valid only during the call). */
-  deadLetter(shard: number, queueId: number, reason: number, env: Uint8Array, at: number, length: number): void;
+  deadLetter(shard: number, queueId: number, reason: number, handoffId: number, env: Uint8Array, at: number, length: number): void;
   /** A queue entered (on) or left (off) flow: see ToAcceptor.flow. */
   queueFlow(shard: number, queueId: number, on: boolean): void;
   /** End of a batch of records from a shard: flush what it produced. */
@@ -141,6 +141,12 @@ export class ShardLink {
     this.send();
   }
 
+  /** The dead-lettered message with this handoff id is in all its targets: the source may forget it. */
+  deadLettered(handoffId: number): void {
+    this.record.reset().u8v(ToShard.deadLettered).f64(handoffId);
+    this.send();
+  }
+
   /** Shutdown: `reply` once the shard's journal is durable and its index snapshot written. */
   checkpoint(reply: () => void): void {
     const reqId = this.expect(() => reply());
@@ -220,7 +226,8 @@ export class ShardLink {
       case ToAcceptor.deadLetter: {
         const queueId = c.u32();
         const reason = c.u8v();
-        this.events.deadLetter(this.index, queueId, reason, c.u8, c.pos, c.end - c.pos);
+        const handoffId = c.f64();
+        this.events.deadLetter(this.index, queueId, reason, handoffId, c.u8, c.pos, c.end - c.pos);
         return;
       }
       case ToAcceptor.flow: {

@@ -88,6 +88,9 @@ export class Shard implements ShardRequests {
   private reopenInflow: (() => void) | null = null;
   /** Queues with entries that carry an expiry, swept by sweepTimer while any exist. */
   private readonly expiringQueues = new Set<ShardQueue>();
+  /** Dead-lettered journaled messages waiting for their targets (letGo → deadLettered). */
+  private readonly handoffs = new Map<number, { queue: ShardQueue; entry: QueueEntry }>();
+  private nextHandoffId = 1;
   private sweepTimer: ReturnType<typeof setTimeout> | null = null;
   /** When the armed sweepTimer fires (Date.now() ms). */
   private sweepAt_ms = 0;
@@ -229,7 +232,8 @@ export class Shard implements ShardRequests {
       const result = queue.enqueue(env, this.dropped, expiresAt_ms);
       if (result === "refused") {
         refused = true;
-        if (queue.limits.overflow === "reject-publish-dlx") this.deadLetter(queue, env, DeadLetterReason.maxlen);
+        // Never enqueued, so nothing to keep: the publisher gets its nack either way.
+        if (queue.limits.overflow === "reject-publish-dlx" && queue.limits.deadLetterExchange !== undefined) this.out.deadLetter(queue.id, DeadLetterReason.maxlen, 0, env);
         continue;
       }
       if (result === "queued" && slab !== null) this.slabs.hold(slab);
@@ -354,14 +358,14 @@ export class Shard implements ShardRequests {
       }
       if (action === Settle.requeue && !queue.deleted) {
         if (queue.requeue(entry) === "over-limit") {
-          this.deadLetter(queue, entry, DeadLetterReason.deliveryLimit);
-          this.forget(queue, entry);
+          this.letGo(queue, entry, DeadLetterReason.deliveryLimit);
           continue;
         }
         if (entry.expiresAt_ms !== 0) this.watchExpiry(queue, entry.expiresAt_ms);
         if (queue.consumers.length > 0) this.dirty.add(queue);
+      } else if (action === Settle.drop) {
+        this.letGo(queue, entry, DeadLetterReason.rejected);
       } else {
-        if (action === Settle.drop) this.deadLetter(queue, entry, DeadLetterReason.rejected);
         this.forget(queue, entry);
       }
     }
@@ -508,16 +512,37 @@ export class Shard implements ShardRequests {
   }
 
   private discardDropped(queue: ShardQueue, reason: number): void {
-    for (const entry of this.dropped) {
-      this.deadLetter(queue, entry, reason);
-      this.forget(queue, entry);
-    }
+    for (const entry of this.dropped) this.letGo(queue, entry, reason);
     this.dropped.length = 0;
   }
 
-  /** Hands a message the queue lets go to the acceptor, when the queue has a dead-letter exchange. */
-  private deadLetter(queue: ShardQueue, env: Envelope, reason: number): void {
-    if (queue.limits.deadLetterExchange !== undefined && !queue.deleted) this.out.deadLetter(queue.id, reason, env);
+  /**
+   * The queue lets a message go (rejected, expired, over a limit): dead-lettered when the queue has
+   * a dead-letter exchange, else forgotten. A journaled message stays in the journal until the
+   * acceptor reports that every queue it was routed to has it (deadLettered): a crash in between
+   * brings it back to this queue, so it is dead-lettered at least once, never lost.
+   */
+  private letGo(queue: ShardQueue, entry: QueueEntry, reason: number): void {
+    if (queue.limits.deadLetterExchange === undefined || queue.deleted) {
+      this.forget(queue, entry);
+      return;
+    }
+    if (entry.persistent && queue.durable && this.journal !== null && queue.limits.deadLetterStrategy !== "at-most-once") {
+      const handoffId = this.nextHandoffId++;
+      this.handoffs.set(handoffId, { queue, entry });
+      this.out.deadLetter(queue.id, reason, handoffId, entry);
+      return;
+    }
+    this.out.deadLetter(queue.id, reason, 0, entry);
+    this.forget(queue, entry);
+  }
+
+  /** The dead-lettered message's targets all have it: its source forgets it now. */
+  deadLettered(handoffId: number): void {
+    const handoff = this.handoffs.get(handoffId);
+    if (handoff === undefined) return;
+    this.handoffs.delete(handoffId);
+    this.forget(handoff.queue, handoff.entry);
   }
 
   private writeJournalBatches(): void {
