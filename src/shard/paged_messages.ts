@@ -12,7 +12,7 @@
 // block, so the shard's thread waits far less on it than on its own delivery work; fdatasync,
 // which does block for milliseconds, is never called on these files.
 import * as fs from "node:fs";
-import { join } from "node:path";
+import * as path from "node:path";
 import { invariant } from "../invariant.ts";
 import { copyBytes } from "../copy_bytes.ts";
 import type { Envelope, QueueEntry } from "./message.ts";
@@ -242,12 +242,22 @@ export class PagedMessages {
   }
 
   private file(segment: number): string {
-    return join(this.dir, `${this.prefix}.${segment}`);
+    return path.join(this.dir, `${this.prefix}.${segment}`);
   }
 }
 
-/** Removes what an earlier run left in a page directory (page files never outlive their process). */
+/**
+ * Empties a page directory of what an earlier run left (page files never outlive their process).
+ * The old files are moved aside at once and deleted in the background: a stopped backlog of a
+ * hundred million messages leaves gigabytes of them, and start-up need not wait for that.
+ */
 export function resetPageDir(dir: string): void {
-  fs.rmSync(dir, { recursive: true, force: true });
+  const aside = `${dir}.old-${process.pid}-${Date.now()}`;
+  if (fs.existsSync(dir)) fs.renameSync(dir, aside);
   fs.mkdirSync(dir, { recursive: true });
+  const parent = path.dirname(dir);
+  const prefix = `${path.basename(dir)}.old-`;
+  for (const name of fs.readdirSync(parent)) {
+    if (name.startsWith(prefix)) fs.rm(path.join(parent, name), { recursive: true, force: true }, () => {});
+  }
 }
