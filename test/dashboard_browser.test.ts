@@ -157,10 +157,13 @@ describe.skipIf(chromium === null)("dashboard in chromium", () => {
       await page.goto(`${base}/#/`);
       await page.waitFor("document.querySelector('#export-definitions')", "the export button");
       await page.click("#export-definitions");
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + 20_000;
       let file: string | undefined;
       while ((file = readdirSync(dir).find((f) => f.startsWith("warren_definitions_") && f.endsWith(".json"))) === undefined && Date.now() < deadline) await Bun.sleep(100);
-      expect(file).toBeDefined();
+      if (file === undefined) {
+        const toast = await page.evaluate<string>("document.querySelector('#toast')?.textContent ?? ''");
+        throw new Error(`no definitions file in ${dir}; downloads: ${JSON.stringify(browser.downloads)}; toast: ${toast}; files: ${readdirSync(dir).join(", ")}`);
+      }
       const exported = JSON.parse(readFileSync(join(dir, file!), "utf8")) as { queues: { name: string }[] };
       expect(exported.queues.map((q) => q.name)).toContain("exported-q");
       const upload = join(dir, "import.json");

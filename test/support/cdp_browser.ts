@@ -119,8 +119,15 @@ export class Browser {
 
   /** Downloads go to `dir` (the browser's default is to refuse them when headless). */
   async allowDownloads(dir: string): Promise<void> {
-    await this.send("Browser.setDownloadBehavior", { behavior: "allow", downloadPath: dir });
+    await this.send("Browser.setDownloadBehavior", { behavior: "allow", downloadPath: dir, eventsEnabled: true });
+    this.on("Browser.downloadWillBegin", (params) => this.downloads.push(`begin ${String(params["suggestedFilename"])}`));
+    this.on("Browser.downloadProgress", (params) => {
+      if (params["state"] !== "inProgress") this.downloads.push(String(params["state"]));
+    });
   }
+
+  /** What the browser reported of downloads since allowDownloads: begins, completions, cancels. */
+  readonly downloads: string[] = [];
 
   async close(): Promise<void> {
     this.ws.close();
@@ -192,18 +199,32 @@ export class Page {
     })()`);
   }
 
-  /** A real mouse click in the middle of the element. */
-  async click(selector: string): Promise<void> {
-    const box = await this.evaluate<{ x: number; y: number } | null>(`(() => {
-      const el = document.querySelector(${JSON.stringify(selector)});
-      if (!el) return null;
-      el.scrollIntoView({ block: "center" });
-      const r = el.getBoundingClientRect();
-      return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
-    })()`);
-    if (box === null) throw new Error(`no element ${selector} to click`);
-    for (const type of ["mousePressed", "mouseReleased"]) {
-      await this.send("Input.dispatchMouseEvent", { type, x: box.x, y: box.y, button: "left", clickCount: 1 });
+  /**
+   * A real mouse click in the middle of the element, once the element is where it was measured: a
+   * page still laying out (charts, tables filling in) can move it between the measure and the click.
+   */
+  async click(selector: string, timeout_ms = 15_000): Promise<void> {
+    const deadline = Date.now() + timeout_ms;
+    let last: { x: number; y: number } | null = null;
+    for (;;) {
+      const box = await this.evaluate<{ x: number; y: number; hit: boolean } | null>(`(() => {
+        const el = document.querySelector(${JSON.stringify(selector)});
+        if (!el) return null;
+        el.scrollIntoView({ block: "center" });
+        const r = el.getBoundingClientRect();
+        const x = r.left + r.width / 2, y = r.top + r.height / 2;
+        const top = document.elementFromPoint(x, y);
+        return { x, y, hit: top !== null && (top === el || el.contains(top)) };
+      })()`);
+      if (box !== null && box.hit && last !== null && last.x === box.x && last.y === box.y) {
+        for (const type of ["mousePressed", "mouseReleased"]) {
+          await this.send("Input.dispatchMouseEvent", { type, x: box.x, y: box.y, button: "left", clickCount: 1 });
+        }
+        return;
+      }
+      if (Date.now() > deadline) throw new Error(box === null ? `no element ${selector} to click` : `${selector} did not settle under the pointer`);
+      last = box;
+      await Bun.sleep(50);
     }
   }
 
