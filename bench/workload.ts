@@ -656,9 +656,12 @@ export function runFillDrain(ctx: RunContext, spec: FlowSpec, fill_messages: num
   });
 }
 
+const SETTLE_MS = 2_000;
+
 /**
  * Publishes fill_messages with nobody consuming, waits until the queues hold them all and samples
- * the broker's RSS (backlog_rss_bytes); returns how long it took.
+ * the broker's RSS (backlog_rss_bytes, and settled_rss_bytes SETTLE_MS later); returns how long the
+ * fill took.
  */
 async function fill(run: Run, spec: FlowSpec, fill_messages: number): Promise<number> {
   await run.connectProducers();
@@ -673,6 +676,11 @@ async function fill(run: Run, spec: FlowSpec, fill_messages: number): Promise<nu
   const fill_s = (performance.now() - fillStart) / 1000;
   const rss = run.sampleRss();
   if (rss !== null) run.extra["backlog_rss_bytes"] = rss;
+  // What holding the backlog costs once the fill's garbage is collected, sampled the same way on
+  // every broker: after SETTLE_MS with nothing published or consumed.
+  await Bun.sleep(SETTLE_MS);
+  const settled = run.sampleRss();
+  if (settled !== null) run.extra["settled_rss_bytes"] = settled;
   return fill_s;
 }
 

@@ -7,6 +7,14 @@
 // about 25 ms on a heap of 8 million queued messages).
 const COLLECT_EVERY_MS = 250;
 
+// Without the alarm, a burst (a million publishes into a paged queue in a second or two) leaves the
+// shard's heap at its peak: the collector's own pace returns that memory only after ~10 s, or at
+// the next burst. A shard that has been idle for IDLE_MS after at least IDLE_AFTER_RECORDS records
+// runs one full collection (a few ms with a paged backlog): 1M queued 16 B messages then settle at
+// ~95 MiB RSS within a second instead of ~134 MiB for ten.
+const IDLE_MS = 250;
+const IDLE_AFTER_RECORDS = 10_000;
+
 export class MemoryPressure {
   readonly sab = new SharedArrayBuffer(4);
   private readonly flag = new Int32Array(this.sab);
@@ -16,20 +24,40 @@ export class MemoryPressure {
   }
 }
 
-/** The shard's side: collect() after each batch runs a full collection when it is due. */
+/**
+ * The shard's side: afterBatch() after each batch runs a full collection when one is due, under
+ * the alarm or once the shard has gone idle after a burst.
+ */
 export class PressureValve {
   private readonly flag: Int32Array;
   private last_ms = 0;
+  private lastBatch_ms = 0;
+  private recordsSinceCollection = 0;
+  private idleCheck: ReturnType<typeof setTimeout> | null = null;
 
   constructor(sab: SharedArrayBuffer) {
     this.flag = new Int32Array(sab);
   }
 
-  collect(): void {
-    if (Atomics.load(this.flag, 0) === 0) return;
+  afterBatch(records: number): void {
     const now_ms = performance.now();
-    if (now_ms - this.last_ms < COLLECT_EVERY_MS) return;
+    this.lastBatch_ms = now_ms;
+    this.recordsSinceCollection += records;
+    if (Atomics.load(this.flag, 0) !== 0 && now_ms - this.last_ms >= COLLECT_EVERY_MS) return this.collect(now_ms);
+    if (this.idleCheck === null && this.recordsSinceCollection >= IDLE_AFTER_RECORDS) {
+      this.idleCheck = setTimeout(() => this.onIdleCheck(), IDLE_MS);
+    }
+  }
+
+  private onIdleCheck(): void {
+    const idle_ms = performance.now() - this.lastBatch_ms;
+    this.idleCheck = idle_ms >= IDLE_MS ? null : setTimeout(() => this.onIdleCheck(), IDLE_MS - idle_ms);
+    if (this.idleCheck === null) this.collect(performance.now());
+  }
+
+  private collect(now_ms: number): void {
     this.last_ms = now_ms;
+    this.recordsSinceCollection = 0;
     Bun.gc(true);
   }
 }

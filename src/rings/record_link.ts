@@ -134,8 +134,8 @@ export class RecordReceiver {
 
   /**
    * @param onRecord called for every record, in order.
-   * @param onBatchEnd called after each batch, once the ring head is released: the place to flush
-   *   whatever the batch produced (socket writes, replies) in one go.
+   * @param onBatchEnd called after each batch (with its record count), once the ring head is
+   *   released: the place to flush whatever the batch produced (socket writes, replies) in one go.
    * @param gate consulted after each batch: a promise means "take no more records until it
    *   settles" (a shard whose journal is behind stops reading, so the ring fills and the acceptor
    *   stops reading the sockets that feed it: back-pressure instead of unbounded memory).
@@ -143,7 +143,7 @@ export class RecordReceiver {
   constructor(
     sab: SharedArrayBuffer,
     private readonly onRecord: RecordHandler,
-    private readonly onBatchEnd: () => void,
+    private readonly onBatchEnd: (records: number) => void,
     private readonly gate: () => Promise<void> | null = () => null,
   ) {
     this.ring = new RingReader(sab);
@@ -160,7 +160,7 @@ export class RecordReceiver {
         handled++;
       }
       this.ring.release();
-      if (handled > 0) this.onBatchEnd();
+      if (handled > 0) this.onBatchEnd(handled);
       const closed = this.gate();
       if (closed !== null) await closed;
       else if (handled === BATCH_RECORDS) await new Promise<void>((resolve) => setImmediate(resolve));

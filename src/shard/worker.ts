@@ -45,9 +45,9 @@ self.onmessage = (event: MessageEvent<ShardInit>) => {
     const receiver = new RecordReceiver(
       init.toShard,
       (u8, view, offset, length) => inbox.onRecord(u8, view, offset, length),
-      () => {
+      (records) => {
         shard.onBatchEnd();
-        valve.collect();
+        valve.afterBatch(records);
       },
       () => shard.inflowGate(),
     );
