@@ -10,7 +10,7 @@ import { generatedName, resourceName } from "../broker/names.ts";
 import { fieldTypeName } from "../broker/queue_arguments.ts";
 import { FrameType } from "../protocol/constants.ts";
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
-import type { Method, MethodOf } from "../protocol/methods.ts";
+import type { Method, MethodName, MethodOf } from "../protocol/methods.ts";
 import { decodeMethod } from "../protocol/methods.ts";
 import { peekDeliveryMode, peekHeaders, peekUserId, PropertyFlag } from "../protocol/properties.ts";
 import type { FieldTable } from "../protocol/table.ts";
@@ -149,14 +149,14 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
 
   /**
    * rabbit_command_assembler's 505 for a frame of the wrong kind: what it expected depends on
-   * where the publish stands, and past basic.publish it names that method (60/40).
+   * where the publish stands, and past basic.publish it names that method.
    */
   private frameOutOfPlace(): AmqpError {
     if (this.publish.idle) return new AmqpError(ReplyCode.unexpectedFrame, "expected method frame, got non method frame instead");
     const expected = this.publish.awaitingHeader
       ? "expected content header for class 60, got non content header frame instead"
       : "expected content body, got non content body frame instead";
-    return new AmqpError(ReplyCode.unexpectedFrame, expected, 60, 40);
+    return new AmqpError(ReplyCode.unexpectedFrame, expected, "basic.publish");
   }
 
   private hold(type: number, bytes: Uint8Array): void {
@@ -194,9 +194,9 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   private onMethod(m: Method): void {
     switch (m.name) {
       case "basic.publish": return this.basicPublish(m);
-      case "basic.ack": return this.settle(m.deliveryTag, m.multiple, Settle.ack, 60, 80);
-      case "basic.nack": return this.settle(m.deliveryTag, m.multiple, m.requeue ? Settle.requeue : Settle.drop, 60, 120);
-      case "basic.reject": return this.settle(m.deliveryTag, false, m.requeue ? Settle.requeue : Settle.drop, 60, 90);
+      case "basic.ack": return this.settle(m.deliveryTag, m.multiple, Settle.ack, "basic.ack");
+      case "basic.nack": return this.settle(m.deliveryTag, m.multiple, m.requeue ? Settle.requeue : Settle.drop, "basic.nack");
+      case "basic.reject": return this.settle(m.deliveryTag, false, m.requeue ? Settle.requeue : Settle.drop, "basic.reject");
       case "basic.consume": return this.basicConsume(m);
       case "basic.cancel": return this.basicCancel(m);
       case "basic.get": return this.basicGet(m);
@@ -208,7 +208,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
       case "channel.flow": return this.channelFlow(m);
       case "channel.flow-ok": return;
       case "channel.open":
-        throw new AmqpError(ReplyCode.channelError, "second 'channel.open' seen", 20, 10);
+        throw new AmqpError(ReplyCode.channelError, "second 'channel.open' seen", "channel.open");
       case "exchange.declare":
         topology.declareExchange(this.host, m);
         return this.replyOk(m.nowait, { name: "exchange.declare-ok" });
@@ -260,8 +260,8 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   }
 
   private queuePurge(m: MethodOf<"queue.purge">): void {
-    const queue = topology.usableQueue(this.host, m.queue || this.lastQueueOr404(50, 30), 50, 30);
-    topology.checkPermission(this.host, "read", "queue", queue.name, 50, 30);
+    const queue = topology.usableQueue(this.host, m.queue || this.lastQueueOr404("queue.purge"), "queue.purge");
+    topology.checkPermission(this.host, "read", "queue", queue.name, "queue.purge");
     if (m.nowait) return this.broker.purgeQueue(queue, () => {});
     this.suspend();
     this.broker.purgeQueue(queue, this.answer((purged: number) => {
@@ -270,7 +270,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   }
 
   private queueDelete(m: MethodOf<"queue.delete">): void {
-    const name = m.queue || this.lastQueueOr404(50, 40);
+    const name = m.queue || this.lastQueueOr404("queue.delete");
     const queue = topology.queueForDelete(this.host, name, m.ifUnused, m.ifEmpty);
     if (queue === undefined) {
       if (!m.nowait) this.host.send(this.number, { name: "queue.delete-ok", messageCount: 0 });
@@ -279,22 +279,22 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     this.suspend();
     this.broker.deleteQueue(queue, m.ifEmpty, this.answer((messages: number | null) => {
       if (messages === null) {
-        throw new AmqpError(ReplyCode.preconditionFailed, `queue '${queue.name}' in vhost '${queue.vhost}' not empty`, 50, 40);
+        throw new AmqpError(ReplyCode.preconditionFailed, `queue '${queue.name}' in vhost '${queue.vhost}' not empty`, "queue.delete");
       }
       this.host.forgetOwnedQueue(queue);
       if (!m.nowait) this.host.send(this.number, { name: "queue.delete-ok", messageCount: messages });
     }));
   }
 
-  private lastQueueOr404(classId: number, methodId: number): string {
-    if (this.lastQueue === "") throw new AmqpError(ReplyCode.notFound, "no previously declared queue", classId, methodId);
+  private lastQueueOr404(method: MethodName): string {
+    if (this.lastQueue === "") throw new AmqpError(ReplyCode.notFound, "no previously declared queue", method);
     return this.lastQueue;
   }
 
   // --- consuming ---------------------------------------------------------------------------
 
   private basicQos(m: MethodOf<"basic.qos">): void {
-    if (m.prefetchSize !== 0) throw new AmqpError(ReplyCode.notImplemented, `prefetch_size!=0 (${m.prefetchSize})`, 60, 10);
+    if (m.prefetchSize !== 0) throw new AmqpError(ReplyCode.notImplemented, `prefetch_size!=0 (${m.prefetchSize})`, "basic.qos");
     if (m.global) {
       this.globalPrefetch = m.prefetchCount;
       this.broker.credits.setLimit(this.creditSlot, m.prefetchCount);
@@ -307,17 +307,17 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
 
   private basicConsume(m: MethodOf<"basic.consume">): void {
     if (m.queue === REPLY_TO_QUEUE) return this.consumeReplies(m);
-    const queue = topology.usableQueue(this.host, m.queue || this.lastQueueOr404(60, 20), 60, 20);
-    topology.checkPermission(this.host, "read", "queue", queue.name, 60, 20);
+    const queue = topology.usableQueue(this.host, m.queue || this.lastQueueOr404("basic.consume"), "basic.consume");
+    topology.checkPermission(this.host, "read", "queue", queue.name, "basic.consume");
     const tag = m.consumerTag || generatedName("amq.ctag-");
-    if (this.consumers.has(tag)) throw new AmqpError(ReplyCode.notAllowed, `attempt to reuse consumer tag '${tag}'`, 60, 20);
+    if (this.consumers.has(tag)) throw new AmqpError(ReplyCode.notAllowed, `attempt to reuse consumer tag '${tag}'`, "basic.consume");
     // RabbitMQ checks the consumer arguments before the queue's exclusive use.
     const priority = consumerPriority(m.arguments, queue.name, queue.vhost);
     if (queue.type === "quorum" && this.globalPrefetch !== 0) {
-      throw new AmqpError(ReplyCode.notImplemented, `queue '${queue.name}' in vhost '${queue.vhost}' does not support global qos`, 60, 20);
+      throw new AmqpError(ReplyCode.notImplemented, `queue '${queue.name}' in vhost '${queue.vhost}' does not support global qos`, "basic.consume");
     }
     if (queue.exclusiveConsumer !== undefined || (m.exclusive && queue.consumers.size > 0)) {
-      throw new AmqpError(ReplyCode.accessRefused, `queue '${queue.name}' in vhost '${queue.vhost}' in exclusive use`, 60, 20);
+      throw new AmqpError(ReplyCode.accessRefused, `queue '${queue.name}' in vhost '${queue.vhost}' in exclusive use`, "basic.consume");
     }
     const consumer = new ConsumerRecord(this.broker.newConsumerId(), tag, queue, this, m.noAck, m.exclusive);
     this.consumers.set(tag, consumer);
@@ -340,10 +340,10 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   }
 
   private consumeReplies(m: MethodOf<"basic.consume">): void {
-    if (!m.noAck) throw new AmqpError(ReplyCode.preconditionFailed, "reply consumer cannot acknowledge", 60, 20);
-    if (this.replyTo !== null) throw new AmqpError(ReplyCode.preconditionFailed, "reply consumer already set", 60, 20);
+    if (!m.noAck) throw new AmqpError(ReplyCode.preconditionFailed, "reply consumer cannot acknowledge", "basic.consume");
+    if (this.replyTo !== null) throw new AmqpError(ReplyCode.preconditionFailed, "reply consumer already set", "basic.consume");
     const tag = m.consumerTag || generatedName("amq.ctag-");
-    if (this.consumers.has(tag)) throw new AmqpError(ReplyCode.notAllowed, `attempt to reuse consumer tag '${tag}'`, 60, 20);
+    if (this.consumers.has(tag)) throw new AmqpError(ReplyCode.notAllowed, `attempt to reuse consumer tag '${tag}'`, "basic.consume");
     this.replyTo = { tag, name: replyToName(this.channelId) };
     this.broker.replyTargets.set(this.replyTo.name, this);
     if (!m.nowait) this.host.send(this.number, { name: "basic.consume-ok", consumerTag: tag });
@@ -387,8 +387,8 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   }
 
   private basicGet(m: MethodOf<"basic.get">): void {
-    const queue = topology.usableQueue(this.host, m.queue || this.lastQueueOr404(60, 70), 60, 70);
-    topology.checkPermission(this.host, "read", "queue", queue.name, 60, 70);
+    const queue = topology.usableQueue(this.host, m.queue || this.lastQueueOr404("basic.get"), "basic.get");
+    topology.checkPermission(this.host, "read", "queue", queue.name, "basic.get");
     this.suspend();
     this.broker.getMessage(queue, m.noAck, this.answer((got: GotMessage | null) => {
       if (got === null) {
@@ -409,10 +409,10 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
 
   // --- acknowledgements ----------------------------------------------------------------------
 
-  private settle(tag: number, multiple: boolean, action: number, classId: number, methodId: number): void {
+  private settle(tag: number, multiple: boolean, action: number, method: MethodName): void {
     const settled = this.settled;
     settled.length = 0;
-    this.tags.settle(tag, multiple, settled, classId, methodId);
+    this.tags.settle(tag, multiple, settled, method);
     if (action === Settle.ack) {
       this.broker.counters.acked += settled.length;
       this.counts.ack += settled.length;
@@ -444,7 +444,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   }
 
   private basicRecover(requeue: boolean, answer: boolean): void {
-    if (!requeue) throw new AmqpError(ReplyCode.notImplemented, "requeue=false", 60, 110);
+    if (!requeue) throw new AmqpError(ReplyCode.notImplemented, "requeue=false", "basic.recover");
     const settled: SettledDelivery[] = [];
     this.tags.settleAll(settled);
     this.sendSettlements(Settle.requeue, settled);
@@ -454,7 +454,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   // --- publishing ----------------------------------------------------------------------------
 
   private basicPublish(m: MethodOf<"basic.publish">): void {
-    if (m.immediate) throw new AmqpError(ReplyCode.notImplemented, "immediate=true", 60, 40);
+    if (m.immediate) throw new AmqpError(ReplyCode.notImplemented, "immediate=true", "basic.publish");
     this.publishExchange = topology.checkPublishExchange(this.host, m.exchange) ?? this.defaultExchange;
     this.checkWritePermission(m.exchange);
     if (this.broker.flow.alarmed) this.broker.flow.block(this.host);
@@ -472,7 +472,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
       this.writableGeneration = users.generation;
     }
     if (this.writable.get(exchange) === true) return;
-    topology.checkPermission(this.host, "write", "exchange", exchange, 60, 40);
+    topology.checkPermission(this.host, "write", "exchange", exchange, "basic.publish");
     this.writable.set(exchange, true);
   }
 
@@ -485,7 +485,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     const userId = peekUserId(raw, p.propsAt, p.propsLength);
     if (userId !== undefined && userId !== this.host.user) {
       p.reset();
-      throw new AmqpError(ReplyCode.preconditionFailed, `user_id property set to '${userId}' but authenticated user was '${this.host.user}'`, 60, 40);
+      throw new AmqpError(ReplyCode.preconditionFailed, `user_id property set to '${userId}' but authenticated user was '${this.host.user}'`, "basic.publish");
     }
     try {
       checkPublishProperties(raw, p.propsAt, p.propsLength);
@@ -496,7 +496,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     if (asksForDirectReply(raw, p.propsAt, p.propsLength)) {
       if (this.replyTo === null) {
         p.reset();
-        throw new AmqpError(ReplyCode.preconditionFailed, "fast reply consumer does not exist", 60, 40);
+        throw new AmqpError(ReplyCode.preconditionFailed, "fast reply consumer does not exist", "basic.publish");
       }
       p.replaceProperties(withReplyTo(raw, p.propsAt, p.propsLength, this.replyTo.name));
     }
@@ -632,7 +632,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   }
 
   private confirmSelect(nowait: boolean): void {
-    if (this.tx !== null) throw new AmqpError(ReplyCode.preconditionFailed, "cannot switch from tx to confirm mode", 85, 10);
+    if (this.tx !== null) throw new AmqpError(ReplyCode.preconditionFailed, "cannot switch from tx to confirm mode", "confirm.select");
     this.confirms ??= new ConfirmTracker();
     if (!nowait) this.host.send(this.number, { name: "confirm.select-ok" });
   }
@@ -640,14 +640,14 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   // --- transactions --------------------------------------------------------------------------
 
   private txSelect(): void {
-    if (this.confirms !== null) throw new AmqpError(ReplyCode.preconditionFailed, "cannot switch from confirm to tx mode", 90, 10);
+    if (this.confirms !== null) throw new AmqpError(ReplyCode.preconditionFailed, "cannot switch from confirm to tx mode", "tx.select");
     this.tx ??= { publishes: [], acks: [] };
     this.host.send(this.number, { name: "tx.select-ok" });
   }
 
   private txCommit(): void {
     const tx = this.tx;
-    if (tx === null) throw new AmqpError(ReplyCode.preconditionFailed, "channel is not transactional", 90, 20);
+    if (tx === null) throw new AmqpError(ReplyCode.preconditionFailed, "channel is not transactional", "tx.commit");
     this.tx = { publishes: [], acks: [] };
     for (const p of tx.publishes) this.sendPublish(p.record, p.record.length, p.targets, 0);
     for (const a of tx.acks) this.sendSettlements(a.action, a.settled);
@@ -656,7 +656,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   }
 
   private txRollback(): void {
-    if (this.tx === null) throw new AmqpError(ReplyCode.preconditionFailed, "channel is not transactional", 90, 30);
+    if (this.tx === null) throw new AmqpError(ReplyCode.preconditionFailed, "channel is not transactional", "tx.rollback");
     // The rolled-back acks/nacks are not applied: as in RabbitMQ, their deliveries become
     // unacknowledged again under the same tags (the client may ack them again; a channel close
     // requeues them). They never gave back prefetch credit, so there is none to take.
@@ -666,7 +666,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
   }
 
   private channelFlow(m: MethodOf<"channel.flow">): void {
-    if (!m.active) throw new AmqpError(ReplyCode.notImplemented, "active=false", 20, 20);
+    if (!m.active) throw new AmqpError(ReplyCode.notImplemented, "active=false", "channel.flow");
     this.host.send(this.number, { name: "channel.flow-ok", active: true });
   }
 
@@ -750,7 +750,7 @@ function consumerPriority(args: FieldTable, queue: string, vhost: string): numbe
   if (typeof value === "bigint") return Number(value);
   // rabbit_amqqueue:check_consume_arguments' text, e.g. `... for queue 'q' in vhost '/': "expected integer, got longstr"`.
   throw new AmqpError(ReplyCode.preconditionFailed,
-    `invalid arg 'x-priority' for ${resourceName("queue", queue, vhost)}: "expected integer, got ${fieldTypeName(value) ?? "long"}"`, 60, 20);
+    `invalid arg 'x-priority' for ${resourceName("queue", queue, vhost)}: "expected integer, got ${fieldTypeName(value) ?? "long"}"`, "basic.consume");
 }
 
 function copyTargets(targets: Map<number, number[]>): Map<number, number[]> {

@@ -13,7 +13,7 @@ import { FrameType, PROTOCOL_HEADER } from "../protocol/constants.ts";
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import { FrameParser, type FrameSink } from "../protocol/frame_parser.ts";
 import type { Method, MethodOf } from "../protocol/methods.ts";
-import { decodeMethod, methodIds } from "../protocol/methods.ts";
+import { decodeMethod } from "../protocol/methods.ts";
 import { Timestamp, type FieldTable } from "../protocol/table.ts";
 import { FrameWriter } from "../protocol/writer.ts";
 import { parseCredentials } from "./auth_mechanisms.ts";
@@ -347,11 +347,10 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
 
   private openChannel(number: number, m: Method): void {
     if (m.name !== "channel.open") {
-      const { classId, methodId } = methodIds(m.name);
-      throw new AmqpError(ReplyCode.channelError, `expected 'channel.open' on channel ${number}`, classId, methodId);
+      throw new AmqpError(ReplyCode.channelError, `expected 'channel.open' on channel ${number}`, m.name);
     }
     if (number > this.channelMax) {
-      throw new AmqpError(ReplyCode.notAllowed, `channel ${number} is higher than the negotiated channel_max ${this.channelMax}`, 20, 10);
+      throw new AmqpError(ReplyCode.notAllowed, `channel ${number} is higher than the negotiated channel_max ${this.channelMax}`, "channel.open");
     }
     checkChannelLimit(this.broker.connections, this.user, this.broker.users.get(this.user)?.limits ?? {});
     this.channels.set(number, new Channel(number, this, this.broker));
@@ -415,8 +414,7 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
 
   /** rabbit_reader's answer to a method channel 0 does not take in its state: 504 with the method's ids. */
   private unexpectedMethod(m: Method): AmqpError {
-    const { classId, methodId } = methodIds(m.name);
-    return new AmqpError(ReplyCode.channelError, `unexpected method in connection state ${RABBIT_STATE_NAMES[this.state]}`, classId, methodId);
+    return new AmqpError(ReplyCode.channelError, `unexpected method in connection state ${RABBIT_STATE_NAMES[this.state]}`, m.name);
   }
 
   private startOk(m: MethodOf<"connection.start-ok">): void {
@@ -454,15 +452,15 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
   private tuneOk(m: MethodOf<"connection.tune-ok">): void {
     this.expect("tune-ok", m);
     if (m.frameMax !== 0 && m.frameMax < 4096) {
-      throw new AmqpError(ReplyCode.notAllowed, `negotiated frame_max = ${m.frameMax} is lower than the minimum allowed value (4096)`, 10, 31);
+      throw new AmqpError(ReplyCode.notAllowed, `negotiated frame_max = ${m.frameMax} is lower than the minimum allowed value (4096)`, "connection.tune-ok");
     }
     // As in RabbitMQ, 0 ("no limit") exceeds the limit the server offered, and it always offers one.
     if (m.frameMax === 0 || m.frameMax > this.limits.frameMax_bytes) {
-      throw new AmqpError(ReplyCode.notAllowed, `negotiated frame_max = ${m.frameMax} is higher than the maximum allowed value (${this.limits.frameMax_bytes})`, 10, 31);
+      throw new AmqpError(ReplyCode.notAllowed, `negotiated frame_max = ${m.frameMax} is higher than the maximum allowed value (${this.limits.frameMax_bytes})`, "connection.tune-ok");
     }
     if (m.channelMax === 0 || m.channelMax > this.limits.channelMax) {
       const asked = m.channelMax === 0 ? "0 (no limit)" : String(m.channelMax);
-      throw new AmqpError(ReplyCode.notAllowed, `negotiated channel_max = ${asked} is higher than the maximum allowed value (${this.limits.channelMax})`, 10, 31);
+      throw new AmqpError(ReplyCode.notAllowed, `negotiated channel_max = ${asked} is higher than the maximum allowed value (${this.limits.channelMax})`, "connection.tune-ok");
     }
     this.frameMax = m.frameMax;
     this.channelMax = m.channelMax;
@@ -474,10 +472,10 @@ export class Connection implements FrameSink, ChannelHost, Flushable {
   private open(m: MethodOf<"connection.open">): void {
     this.expect("open", m);
     const vhost = this.broker.vhost(m.virtualHost);
-    if (vhost === undefined) throw new AmqpError(ReplyCode.notAllowed, `vhost ${m.virtualHost} not found`, 10, 40);
+    if (vhost === undefined) throw new AmqpError(ReplyCode.notAllowed, `vhost ${m.virtualHost} not found`, "connection.open");
     checkConnectionLimits(this.broker.connections, vhost, this.user, this.broker.users.get(this.user)?.limits ?? {});
     if (!this.broker.canAccessVhost(this.user, vhost.name)) {
-      throw new AmqpError(ReplyCode.notAllowed, `access to vhost '${vhost.name}' refused for user '${this.user}'`, 10, 40);
+      throw new AmqpError(ReplyCode.notAllowed, `access to vhost '${vhost.name}' refused for user '${this.user}'`, "connection.open");
     }
     this.vhostRecord = vhost;
     this.state = "opened";

@@ -4,6 +4,7 @@
 // counters of the queue it came from (an ack counts there).
 import type { MessageCounts } from "../broker/message_counts.ts";
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
+import type { MethodName } from "../protocol/methods.ts";
 
 const INITIAL_CAPACITY = 256;
 /** Entry flags. */
@@ -76,15 +77,15 @@ export class DeliveryTags {
    * Settles `tag` (or, with multiple, every outstanding tag up to it; tag 0 with multiple means all).
    * An unknown or already settled tag is RabbitMQ's 406 "unknown delivery tag N".
    */
-  settle(tag: number, multiple: boolean, out: SettledDelivery[], classId: number, methodId: number): void {
+  settle(tag: number, multiple: boolean, out: SettledDelivery[], method: MethodName): void {
     if (multiple) {
       const upTo = tag === 0 ? this.next - 1 : tag;
       if (tag !== 0 && !this.isLive(tag) && (tag >= this.next || tag < 1)) {
-        throw new AmqpError(ReplyCode.preconditionFailed, `unknown delivery tag ${tag}`, classId, methodId);
+        throw new AmqpError(ReplyCode.preconditionFailed, `unknown delivery tag ${tag}`, method);
       }
       for (let t = this.base; t <= upTo; t++) if (this.isLive(t)) this.take(t, out);
     } else {
-      if (!this.isLive(tag)) throw new AmqpError(ReplyCode.preconditionFailed, `unknown delivery tag ${tag}`, classId, methodId);
+      if (!this.isLive(tag)) throw new AmqpError(ReplyCode.preconditionFailed, `unknown delivery tag ${tag}`, method);
       this.take(tag, out);
     }
     this.compact();

@@ -46,10 +46,10 @@ export class PublishAssembler {
   header(buf: Uint8Array, offset: number, length: number): boolean {
     const h = decodeContentHeader(buf, offset, length);
     if (h.classId !== ClassId.basic) {
-      throw new AmqpError(ReplyCode.unexpectedFrame, `expected content header for class 60, got one for class ${h.classId} instead`, 60, 40);
+      throw new AmqpError(ReplyCode.unexpectedFrame, `expected content header for class 60, got one for class ${h.classId} instead`, "basic.publish");
     }
     if (h.bodySize > MAX_MESSAGE_BYTES) {
-      throw new AmqpError(ReplyCode.preconditionFailed, `message size ${h.bodySize} is larger than configured max size ${MAX_MESSAGE_BYTES}`, 60, 40);
+      throw new AmqpError(ReplyCode.preconditionFailed, `message size ${h.bodySize} is larger than configured max size ${MAX_MESSAGE_BYTES}`, "basic.publish");
     }
     const r = this.record;
     // Room for the declared body only up to KEEP_BUFFER_BYTES: past that the record grows as
@@ -71,7 +71,7 @@ export class PublishAssembler {
     if (length > this.bodyRemaining) {
       // RabbitMQ 3.10 only notices at the next method frame (505); later versions answer at once
       // with this 501, which is clearer and keeps the overlong bytes out of the message.
-      throw new AmqpError(ReplyCode.frameError, `content body frame exceeds remaining content size (${length} bytes, ${this.bodyRemaining} left)`, 60, 40);
+      throw new AmqpError(ReplyCode.frameError, `content body frame exceeds remaining content size (${length} bytes, ${this.bodyRemaining} left)`, "basic.publish");
     }
     this.record.bytes(buf, offset, length);
     this.bodyRemaining -= length;

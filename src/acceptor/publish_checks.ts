@@ -17,7 +17,7 @@ export function checkPublishProperties(raw: Uint8Array, offset: number, length: 
   if (expiration !== undefined) {
     const error = expirationError(expiration);
     if (error !== null) {
-      throw new AmqpError(ReplyCode.preconditionFailed, `invalid expiration '${expiration}': ${error}`, 60, 40);
+      throw new AmqpError(ReplyCode.preconditionFailed, `invalid expiration '${expiration}': ${error}`, "basic.publish");
     }
   }
   // peekDeliveryMode gives 0 for an absent property; an explicit 0 is refused too, so the flag decides.
@@ -25,7 +25,7 @@ export function checkPublishProperties(raw: Uint8Array, offset: number, length: 
   if ((flags & PropertyFlag.deliveryMode) !== 0) {
     const mode = peekDeliveryMode(raw, offset, length);
     if (mode !== 1 && mode !== 2) {
-      throw new AmqpError(ReplyCode.preconditionFailed, `invalid message: {delivery_mode_unknown,${mode}}`, 60, 40);
+      throw new AmqpError(ReplyCode.preconditionFailed, `invalid message: {delivery_mode_unknown,${mode}}`, "basic.publish");
     }
   }
 }

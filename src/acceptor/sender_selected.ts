@@ -29,7 +29,7 @@ export function senderSelected(headers: FieldTable | undefined): SenderSelected 
 function addKeys(keys: string[], header: string, value: FieldValue | undefined): void {
   if (value === undefined) return;
   if (!Array.isArray(value)) {
-    throw new AmqpError(ReplyCode.preconditionFailed, `invalid message: {unacceptable_type_in_header,"${header}",${fieldTypeName(value) ?? "long"}}`, 60, 40);
+    throw new AmqpError(ReplyCode.preconditionFailed, `invalid message: {unacceptable_type_in_header,"${header}",${fieldTypeName(value) ?? "long"}}`, "basic.publish");
   }
   for (const key of value) if (typeof key === "string") keys.push(key);
 }

@@ -97,7 +97,7 @@ export function apiActor(req: { ctx: AdminContext; principal: Principal }, vhost
 }
 
 /** API errors carry no AMQP method. */
-export const NO_METHOD: Site = { classId: 0, methodId: 0 };
+export const NO_METHOD: Site = null;
 
 export function requirePermission(ctx: AdminContext, p: Principal, vhost: string, kind: PermissionKind, resource: "queue" | "exchange", name: string): void {
   // RabbitMQ names the default exchange "amq.default" in permission checks.

@@ -100,7 +100,7 @@ function checkDefinitions(defs: Item): Definitions {
     // The queue checks up front, so a refused queue fails the import before anything is applied.
     const what = resourceName("queue", q["name"] as string, String(q["vhost"]));
     const spec = { durable: q["durable"] === true, autoDelete: q["auto_delete"] === true, exclusive: false, arguments: tableFromJson(q["arguments"] as Record<string, unknown> | undefined) };
-    checkQueueDeclare(spec, { what, classId: 0, methodId: 0 });
+    checkQueueDeclare(spec, { what, method: null });
   }
   for (const b of items(defs, "bindings")) {
     requireTypes(b, "binding", ["source", "vhost", "destination", "destination_type", "routing_key"]);

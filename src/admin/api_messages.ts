@@ -93,14 +93,13 @@ async function publish(req: ApiRequest): Promise<ApiResponse> {
 
 /** The queues the message reaches, after the checks basic.publish makes (channel.ts). */
 function route(req: ApiRequest, vhost: Vhost, exchange: string, routingKey: string, props: BasicProperties): QueueRecord[] {
-  const site = { classId: 60, methodId: 40 };
   if (exchange !== "") {
     const x = vhost.routes.exchange(exchange);
-    if (x === undefined) throw noExchange(vhost.name, exchange, site);
-    if (x.internal) throw new AmqpError(ReplyCode.accessRefused, `cannot publish to internal ${resourceName("exchange", exchange, vhost.name)}`, 60, 40);
+    if (x === undefined) throw noExchange(vhost.name, exchange, "basic.publish");
+    if (x.internal) throw new AmqpError(ReplyCode.accessRefused, `cannot publish to internal ${resourceName("exchange", exchange, vhost.name)}`, "basic.publish");
   }
   if (props.userId !== undefined && props.userId !== req.principal.name) {
-    throw new AmqpError(ReplyCode.preconditionFailed, `user_id property set to '${props.userId}' but authenticated user was '${req.principal.name}'`, 60, 40);
+    throw new AmqpError(ReplyCode.preconditionFailed, `user_id property set to '${props.userId}' but authenticated user was '${req.principal.name}'`, "basic.publish");
   }
   const raw = encodeProperties(props);
   checkPublishProperties(raw, 0, raw.length);
@@ -206,7 +205,7 @@ async function get(req: ApiRequest): Promise<ApiResponse> {
   const truncate = integerField(body, "truncate");
   requirePermission(req.ctx, req.principal, vhost.name, "read", "queue", queue.name);
   // The API is never the owner of an exclusive queue (RabbitMQ's internal channel is not either).
-  if (queue.owner !== null) throw amqpRefusal(Broker.lockedQueue(queue, 60, 70));
+  if (queue.owner !== null) throw amqpRefusal(Broker.lockedQueue(queue, "basic.get"));
   // A negative count takes messages until the queue is empty, as in RabbitMQ.
   const wanted = Math.min(count < 0 ? GET_MAX_MESSAGES : count, GET_MAX_MESSAGES);
   const taken: Got[] = [];

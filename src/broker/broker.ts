@@ -76,7 +76,7 @@ export interface Flushable {
 }
 
 /** Definitions are applied outside any AMQP method. */
-const NO_SITE: Site = { classId: 0, methodId: 0 };
+const NO_SITE: Site = null;
 
 export class Broker implements ShardEvents {
   readonly vhosts = new Map<string, Vhost>();
@@ -651,16 +651,15 @@ export class Broker implements ShardEvents {
   }
 
   /** NOT_FOUND as RabbitMQ words it. */
-  static noQueue(vhost: string, name: string, classId: number, methodId: number): AmqpError {
-    return new AmqpError(ReplyCode.notFound, `no queue '${name}' in vhost '${vhost}'`, classId, methodId);
+  static noQueue(vhost: string, name: string, site: Site): AmqpError {
+    return new AmqpError(ReplyCode.notFound, `no queue '${name}' in vhost '${vhost}'`, site);
   }
 
-  static lockedQueue(queue: QueueRecord, classId: number, methodId: number): AmqpError {
+  static lockedQueue(queue: QueueRecord, site: Site): AmqpError {
     return new AmqpError(
       ReplyCode.resourceLocked,
       `cannot obtain exclusive access to locked ${resourceName("queue", queue.name, queue.vhost)}. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`,
-      classId,
-      methodId,
+      site,
     );
   }
 }

@@ -1,17 +1,17 @@
 // Queue declare arguments: which ones Warren acts on, their validation (RabbitMQ's 406 texts),
 // and the equivalence check of a redeclare.
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
+import type { MethodName } from "../protocol/methods.ts";
 import { Decimal, Timestamp, type FieldTable, type FieldValue } from "../protocol/table.ts";
 import type { QueueLimits } from "../link/records.ts";
 
 /** Where an invalid argument is reported: "queue 'q' in vhost '/'" and the declaring method. */
 export interface ArgumentSite {
   what: string;
-  classId: number;
-  methodId: number;
+  method: MethodName | null;
 }
 
-const NO_SITE: ArgumentSite = { what: "queue", classId: 0, methodId: 0 };
+const NO_SITE: ArgumentSite = { what: "queue", method: null };
 
 /** rabbit_misc's ?MAX_EXPIRY_TIMER: the largest TTL or expiry Erlang timers take, in ms. */
 const MAX_EXPIRY_MS = 4294967295;
@@ -20,7 +20,7 @@ const MAX_PRIORITY = 255;
 
 /** rabbit_amqqueue:check_arguments' text; `error` is the validator's Erlang term as ~p prints it. */
 function invalidArg(key: string, site: ArgumentSite, error: string): AmqpError {
-  return new AmqpError(ReplyCode.preconditionFailed, `invalid arg '${key}' for ${site.what}: ${error}`, site.classId, site.methodId);
+  return new AmqpError(ReplyCode.preconditionFailed, `invalid arg '${key}' for ${site.what}: ${error}`, site.method);
 }
 
 /** An integer argument's value; RabbitMQ's "expected integer" text for any other type. */
@@ -110,7 +110,7 @@ export const QUEUE_ARGUMENTS: Record<string, QueueArgument> = {
     validate: (key, value, site) => {
       // rabbit_channel's check before the declare, hence its own text.
       if (typeof value !== "string") {
-        throw new AmqpError(ReplyCode.preconditionFailed, `invalid type '${fieldTypeName(value) ?? "long"}' for arg '${key}' in ${site.what}`, site.classId, site.methodId);
+        throw new AmqpError(ReplyCode.preconditionFailed, `invalid type '${fieldTypeName(value) ?? "long"}' for arg '${key}' in ${site.what}`, site.method);
       }
     },
     types: CLASSIC_QUORUM,
@@ -209,7 +209,7 @@ export function checkQueueDeclare(q: DeclaredQueue, site: ArgumentSite): QueueLi
   }
   for (const key of Object.keys(args)) {
     if (QUEUE_ARGUMENTS[key]?.types.includes(type) === false) {
-      throw new AmqpError(ReplyCode.preconditionFailed, `invalid arg '${key}' for ${site.what} of queue type ${TYPE_MODULE[type]}`, site.classId, site.methodId);
+      throw new AmqpError(ReplyCode.preconditionFailed, `invalid arg '${key}' for ${site.what} of queue type ${TYPE_MODULE[type]}`, site.method);
     }
   }
   if (type !== "classic") {
@@ -226,7 +226,7 @@ export function checkQueueDeclare(q: DeclaredQueue, site: ArgumentSite): QueueLi
 }
 
 function invalidProperty(property: string, site: ArgumentSite): AmqpError {
-  return new AmqpError(ReplyCode.preconditionFailed, `invalid property '${property}' for ${site.what}`, site.classId, site.methodId);
+  return new AmqpError(ReplyCode.preconditionFailed, `invalid property '${property}' for ${site.what}`, site.method);
 }
 
 /** The limits the shard enforces, from arguments checkQueueDeclare accepted. */
@@ -258,7 +258,7 @@ export function queueLimits(args: FieldTable, site: ArgumentSite = NO_SITE): Que
  * Throws 406 when a redeclare's arguments differ from the queue's: the keys its queue type takes,
  * as rabbit_amqqueue:assert_args_equivalence compares them.
  */
-export function assertArgumentsEquivalent(current: FieldTable, received: FieldTable, what: string, classId: number, methodId: number): void {
+export function assertArgumentsEquivalent(current: FieldTable, received: FieldTable, what: string, method: MethodName | null): void {
   const type = queueType(current);
   for (const [key, argument] of Object.entries(QUEUE_ARGUMENTS)) {
     if (!argument.types.includes(type)) continue;
@@ -268,7 +268,7 @@ export function assertArgumentsEquivalent(current: FieldTable, received: FieldTa
     // An absent x-queue-type is classic: a redeclare may name it or leave it out, either way.
     if (key === "x-queue-type" && (a ?? "classic") === "classic" && (b ?? "classic") === "classic") continue;
     if (a !== undefined && b !== undefined && sameValue(a, b)) continue;
-    throw inequivalentArgument(key, what, a, b, classId, methodId);
+    throw inequivalentArgument(key, what, a, b, method);
   }
 }
 
@@ -276,14 +276,14 @@ export function assertArgumentsEquivalent(current: FieldTable, received: FieldTa
  * rabbit_misc:assert_args_equivalence's 406: bare quoted values when both sides are present
  * ("received '20' but current is '10'"), and "the value 'x' of type 'longstr'" against "none".
  */
-export function inequivalentArgument(key: string, what: string, current: FieldValue | undefined, received: FieldValue | undefined, classId: number, methodId: number): AmqpError {
+export function inequivalentArgument(key: string, what: string, current: FieldValue | undefined, received: FieldValue | undefined, method: MethodName | null): AmqpError {
   const side = (value: FieldValue | undefined, other: FieldValue | undefined): string => {
     if (value === undefined) return "none";
     if (other !== undefined) return `'${describe(value)}'`;
     const type = fieldTypeName(value);
     return type === undefined ? `the value '${describe(value)}'` : `the value '${describe(value)}' of type '${type}'`;
   };
-  return new AmqpError(ReplyCode.preconditionFailed, `inequivalent arg '${key}' for ${what}: received ${side(received, current)} but current is ${side(current, received)}`, classId, methodId);
+  return new AmqpError(ReplyCode.preconditionFailed, `inequivalent arg '${key}' for ${what}: received ${side(received, current)} but current is ${side(current, received)}`, method);
 }
 
 /**

@@ -83,11 +83,11 @@ function limitOf(table: LimitTable, name: string): number | null {
 export function checkConnectionLimits(others: Iterable<LimitedConnection>, vhost: Vhost, user: string, userLimits: LimitTable): void {
   const vhostMax = limitOf(vhost.limits, "max-connections");
   if (vhostMax !== null && count(others, (c) => c.vhost.name === vhost.name) >= vhostMax) {
-    throw new AmqpError(ReplyCode.notAllowed, `access to vhost '${vhost.name}' refused for user '${user}': connection limit (${vhostMax}) is reached`, 10, 40);
+    throw new AmqpError(ReplyCode.notAllowed, `access to vhost '${vhost.name}' refused for user '${user}': connection limit (${vhostMax}) is reached`, "connection.open");
   }
   const userMax = limitOf(userLimits, "max-connections");
   if (userMax !== null && count(others, (c) => c.user === user) >= userMax) {
-    throw new AmqpError(ReplyCode.notAllowed, `connection refused for user '${user}': user connection limit (${userMax}) is reached`, 10, 40);
+    throw new AmqpError(ReplyCode.notAllowed, `connection refused for user '${user}': user connection limit (${userMax}) is reached`, "connection.open");
   }
 }
 
@@ -106,7 +106,7 @@ export function checkChannelLimit(connections: Iterable<LimitedConnection>, user
 export function checkQueueLimit(vhost: Vhost, name: string, site: Site): void {
   const max = limitOf(vhost.limits, "max-queues");
   if (max !== null && vhost.queues.size >= max) {
-    throw new AmqpError(ReplyCode.preconditionFailed, `cannot declare queue '${name}': queue limit in vhost '${vhost.name}' (${max}) is reached`, site.classId, site.methodId);
+    throw new AmqpError(ReplyCode.preconditionFailed, `cannot declare queue '${name}': queue limit in vhost '${vhost.name}' (${max}) is reached`, site);
   }
 }
 

@@ -1,6 +1,9 @@
 // The one error type of Warren. Domain code throws AmqpError; only the channel and connection
 // boundaries turn it into channel.close / connection.close with RabbitMQ's reply code and text.
 
+// methods.ts imports this module too; each uses the other only inside functions, so the cycle is harmless.
+import { methodIds, type MethodIds, type MethodName } from "./methods.ts";
+
 /** Reply codes as RabbitMQ 3.x sends them (AMQP 0-9-1 constants). */
 export const ReplyCode = {
   replySuccess: 200,
@@ -48,20 +51,29 @@ const replyText: Record<number, string> = {
 /** Codes that close the whole connection; the rest close only the channel (spec 1.2, "soft" errors). */
 const hardCodes = new Set([320, 402, 501, 502, 503, 504, 505, 506, 530, 540, 541]);
 
+const NO_IDS: MethodIds = { classId: 0, methodId: 0 };
+
 export class AmqpError extends Error {
+  /** Class and method id of the method that caused it, as channel.close / connection.close carry them (0 when none). */
+  readonly classId: number;
+  readonly methodId: number;
+
   /**
    * @param code RabbitMQ reply code.
    * @param detail the text after "NAME - ", e.g. "no queue 'x' in vhost '/'".
-   * @param classId/methodId the method that caused it (0 when none).
+   * @param method the method that caused it, e.g. "queue.declare"; the ids as read off the wire
+   *   when they may name no method (an unknown method, a content header's class); null for none.
    */
   constructor(
     readonly code: number,
     readonly detail: string,
-    readonly classId = 0,
-    readonly methodId = 0,
+    method: MethodName | MethodIds | null = null,
   ) {
     super(`${replyText[code] ?? "ERROR"} - ${detail}`);
     this.name = "AmqpError";
+    const ids = method === null ? NO_IDS : typeof method === "string" ? methodIds(method) : method;
+    this.classId = ids.classId;
+    this.methodId = ids.methodId;
   }
 
   /** True when the error closes the connection rather than only the channel. */

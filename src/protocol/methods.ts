@@ -175,7 +175,7 @@ export function decodeMethod(payload: Uint8Array, offset: number, length: number
       break;
   }
   if (method === undefined) {
-    throw new AmqpError(ReplyCode.commandInvalid, `unknown method: class ${classId}, method ${methodId}`, classId, methodId);
+    throw new AmqpError(ReplyCode.commandInvalid, `unknown method: class ${classId}, method ${methodId}`, { classId, methodId });
   }
   return method;
 }

@@ -6,6 +6,7 @@
 // (rabbit_misc:frame_error/2), naming the method it was decoding.
 
 import { AmqpError, ReplyCode } from "./errors.ts";
+import type { MethodIds } from "./methods.ts";
 
 const EMPTY = new Uint8Array(0);
 const TWO_POW_32 = 4294967296;
@@ -50,8 +51,13 @@ export class Reader {
     this.methodId = methodId;
   }
 
+  /** The ids its errors carry, as read off the wire (they may name no known method). */
+  private ids(): MethodIds {
+    return { classId: this.classId, methodId: this.methodId };
+  }
+
   fail(problem: string): never {
-    throw new AmqpError(ReplyCode.frameError, `cannot decode ${this.what}: ${problem}`, this.classId, this.methodId);
+    throw new AmqpError(ReplyCode.frameError, `cannot decode ${this.what}: ${problem}`, this.ids());
   }
 
   /** Throws unless n more bytes are readable. */
@@ -191,7 +197,7 @@ export class Reader {
     try {
       text = utf8Strict.decode(buf.subarray(start, start + length));
     } catch {
-      throw new AmqpError(ReplyCode.frameError, `Malformed UTF-8 in ${field}`, this.classId, this.methodId);
+      throw new AmqpError(ReplyCode.frameError, `Malformed UTF-8 in ${field}`, this.ids());
     }
     internBytes[slot] = buf.slice(start, start + length);
     internStrings[slot] = text;
@@ -215,7 +221,7 @@ export class Reader {
       return utf8Strict.decode(bytes);
     } catch {
       // RabbitMQ: frame_error "Malformed UTF-8 in shortstr" (rabbit_binary_parser:assert_utf8).
-      throw new AmqpError(ReplyCode.frameError, `Malformed UTF-8 in ${field}`, this.classId, this.methodId);
+      throw new AmqpError(ReplyCode.frameError, `Malformed UTF-8 in ${field}`, this.ids());
     }
   }
 

@@ -7,6 +7,7 @@ import type { QueueOwner } from "../queue_record.ts";
 import type { PermissionKind } from "../users.ts";
 import type { Vhost } from "../vhost.ts";
 import { AmqpError, ReplyCode } from "../../protocol/errors.ts";
+import type { MethodName } from "../../protocol/methods.ts";
 
 export interface Actor {
   readonly broker: Broker;
@@ -17,11 +18,8 @@ export interface Actor {
   readonly connection: QueueOwner | null;
 }
 
-/** The method an error is charged to (class and method id; 0, 0 outside AMQP). */
-export interface Site {
-  readonly classId: number;
-  readonly methodId: number;
-}
+/** The method an error is charged to; null outside AMQP (class and method id 0). */
+export type Site = MethodName | null;
 
 export const DEFAULT_EXCHANGE_REFUSED = "operation not permitted on the default exchange";
 
@@ -33,17 +31,17 @@ export function checkPermission(actor: Actor, kind: PermissionKind, resource: "q
   if (actor.user === null) return;
   // RabbitMQ names the default exchange "amq.default" in permission checks.
   if (actor.broker.users.allowed(actor.user, actor.vhost.name, kind, resource === "exchange" && name === "" ? "amq.default" : name)) return;
-  throw new AmqpError(ReplyCode.accessRefused, `access to ${resourceName(resource, name, actor.vhost.name)} refused for user '${actor.user}'`, site.classId, site.methodId);
+  throw new AmqpError(ReplyCode.accessRefused, `access to ${resourceName(resource, name, actor.vhost.name)} refused for user '${actor.user}'`, site);
 }
 
 export function reservedName(kind: "exchange" | "queue", name: string, site: Site): AmqpError {
-  return new AmqpError(ReplyCode.accessRefused, `${kind} name '${name}' contains reserved prefix 'amq.*'`, site.classId, site.methodId);
+  return new AmqpError(ReplyCode.accessRefused, `${kind} name '${name}' contains reserved prefix 'amq.*'`, site);
 }
 
 export function noExchange(vhost: string, name: string, site: Site): AmqpError {
-  return new AmqpError(ReplyCode.notFound, `no exchange '${name}' in vhost '${vhost}'`, site.classId, site.methodId);
+  return new AmqpError(ReplyCode.notFound, `no exchange '${name}' in vhost '${vhost}'`, site);
 }
 
 export function inequivalent(arg: string, what: string, received: unknown, current: unknown, site: Site): AmqpError {
-  return new AmqpError(ReplyCode.preconditionFailed, `inequivalent arg '${arg}' for ${what}: received '${String(received)}' but current is '${String(current)}'`, site.classId, site.methodId);
+  return new AmqpError(ReplyCode.preconditionFailed, `inequivalent arg '${arg}' for ${what}: received '${String(received)}' but current is '${String(current)}'`, site);
 }

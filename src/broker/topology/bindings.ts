@@ -13,7 +13,7 @@ import { usableQueue } from "./queues.ts";
 function checkBindingEnds(actor: Actor, def: BindingDef, site: Site): void {
   checkPermission(actor, "write", def.destinationKind, def.destination, site);
   if ((def.destinationKind === "exchange" && def.destination === "") || def.source === "") {
-    throw new AmqpError(ReplyCode.accessRefused, DEFAULT_EXCHANGE_REFUSED, site.classId, site.methodId);
+    throw new AmqpError(ReplyCode.accessRefused, DEFAULT_EXCHANGE_REFUSED, site);
   }
   checkPermission(actor, "read", "exchange", def.source, site);
 }
@@ -23,7 +23,7 @@ function missingEnd(actor: Actor, def: BindingDef, site: Site): AmqpError | null
   const vhost = actor.vhost;
   if (vhost.routes.exchange(def.source) === undefined) return noExchange(vhost.name, def.source, site);
   if (def.destinationKind === "exchange" && vhost.routes.exchange(def.destination) === undefined) return noExchange(vhost.name, def.destination, site);
-  if (def.destinationKind === "queue" && !vhost.queues.has(def.destination)) return Broker.noQueue(vhost.name, def.destination, site.classId, site.methodId);
+  if (def.destinationKind === "queue" && !vhost.queues.has(def.destination)) return Broker.noQueue(vhost.name, def.destination, site);
   return null;
 }
 
@@ -41,7 +41,7 @@ export function bind(actor: Actor, def: BindingDef, site: Site): void {
     actor.vhost.routes.bind(def);
   } catch (error) {
     // The routing table's own refusals (a headers x-match) are charged to this method.
-    if (error instanceof AmqpError && error.classId === 0) throw new AmqpError(error.code, error.detail, site.classId, site.methodId);
+    if (error instanceof AmqpError && error.classId === 0) throw new AmqpError(error.code, error.detail, site);
     throw error;
   }
   actor.broker.definitionsChanged(actor.vhost, durableDestination(actor, def));
@@ -54,7 +54,7 @@ export function unbind(actor: Actor, def: BindingDef, site: Site): void {
     const queue = actor.vhost.queues.get(def.destination)!;
     if (queue.owner !== null && actor.connection !== null && queue.owner.id !== actor.connection.id) {
       const identity = bindingRecord(def).identity;
-      if (actor.vhost.routes.bindingsOfQueue(queue.name).some((b) => bindingRecord(b).identity === identity)) throw Broker.lockedQueue(queue, site.classId, site.methodId);
+      if (actor.vhost.routes.bindingsOfQueue(queue.name).some((b) => bindingRecord(b).identity === identity)) throw Broker.lockedQueue(queue, site);
       return;
     }
   }

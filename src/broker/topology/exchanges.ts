@@ -24,13 +24,13 @@ export function declareExchange(actor: Actor, spec: ExchangeSpec, site: Site): b
   const what = resourceName("exchange", spec.name, vhost.name);
   if (spec.passive) {
     // RabbitMQ refuses even a passive declare of the default exchange (check_not_default_exchange).
-    if (spec.name === "") throw new AmqpError(ReplyCode.accessRefused, DEFAULT_EXCHANGE_REFUSED, site.classId, site.methodId);
+    if (spec.name === "") throw new AmqpError(ReplyCode.accessRefused, DEFAULT_EXCHANGE_REFUSED, site);
     if (vhost.routes.exchange(spec.name) === undefined) throw noExchange(vhost.name, spec.name, site);
     return false;
   }
   const type = spec.type;
-  if (!isExchangeType(type)) throw new AmqpError(ReplyCode.commandInvalid, `unknown exchange type '${type}'`, site.classId, site.methodId);
-  if (spec.name === "") throw new AmqpError(ReplyCode.accessRefused, DEFAULT_EXCHANGE_REFUSED, site.classId, site.methodId);
+  if (!isExchangeType(type)) throw new AmqpError(ReplyCode.commandInvalid, `unknown exchange type '${type}'`, site);
+  if (spec.name === "") throw new AmqpError(ReplyCode.accessRefused, DEFAULT_EXCHANGE_REFUSED, site);
   checkPermission(actor, "configure", "exchange", spec.name, site);
   const existing = vhost.routes.exchange(spec.name);
   if (existing === undefined) {
@@ -48,23 +48,23 @@ export function declareExchange(actor: Actor, spec: ExchangeSpec, site: Site): b
   // alternate exchange the exchange has is as inequivalent as one naming another.
   const ae = spec.arguments["alternate-exchange"];
   const currentAe = existing.arguments["alternate-exchange"];
-  if (ae !== currentAe) throw inequivalentArgument("alternate-exchange", what, currentAe, ae, site.classId, site.methodId);
+  if (ae !== currentAe) throw inequivalentArgument("alternate-exchange", what, currentAe, ae, site);
   return false;
 }
 
 /** Deletes the exchange; false when there was none (which succeeds, as in RabbitMQ 3.x). */
 export function deleteExchange(actor: Actor, name: string, ifUnused: boolean, site: Site): boolean {
   const vhost = actor.vhost;
-  if (name === "") throw new AmqpError(ReplyCode.accessRefused, DEFAULT_EXCHANGE_REFUSED, site.classId, site.methodId);
+  if (name === "") throw new AmqpError(ReplyCode.accessRefused, DEFAULT_EXCHANGE_REFUSED, site);
   // Any amq.* name, existing or not: RabbitMQ's check_exchange_deletion looks only at the prefix.
   if (name.startsWith("amq.")) {
-    throw new AmqpError(ReplyCode.accessRefused, `deletion of system ${resourceName("exchange", name, vhost.name)} not allowed`, site.classId, site.methodId);
+    throw new AmqpError(ReplyCode.accessRefused, `deletion of system ${resourceName("exchange", name, vhost.name)} not allowed`, site);
   }
   checkPermission(actor, "configure", "exchange", name, site);
   const existing = vhost.routes.exchange(name);
   if (existing === undefined) return false;
   if (ifUnused && vhost.routes.hasBindings(name).asSource) {
-    throw new AmqpError(ReplyCode.preconditionFailed, `${resourceName("exchange", name, vhost.name)} in use`, site.classId, site.methodId);
+    throw new AmqpError(ReplyCode.preconditionFailed, `${resourceName("exchange", name, vhost.name)} in use`, site);
   }
   vhost.routes.deleteExchange(name);
   actor.broker.definitionsChanged(vhost, existing.durable);

@@ -25,8 +25,8 @@ export interface QueueSpec {
  */
 export function usableQueue(actor: Actor, name: string, site: Site): QueueRecord {
   const queue = actor.vhost.queues.get(name);
-  if (queue === undefined) throw Broker.noQueue(actor.vhost.name, name, site.classId, site.methodId);
-  if (queue.owner !== null && actor.connection !== null && queue.owner.id !== actor.connection.id) throw Broker.lockedQueue(queue, site.classId, site.methodId);
+  if (queue === undefined) throw Broker.noQueue(actor.vhost.name, name, site);
+  if (queue.owner !== null && actor.connection !== null && queue.owner.id !== actor.connection.id) throw Broker.lockedQueue(queue, site);
   return queue;
 }
 
@@ -42,7 +42,7 @@ export function declareQueue(actor: Actor, spec: QueueSpec, site: Site): { queue
   const what = resourceName("queue", name, vhost.name);
   if (existing === undefined) {
     if (name.startsWith("amq.") && spec.name !== "") throw reservedName("queue", name, site);
-    checkQueueDeclare(spec, { what, ...site }); // validates before anything is created
+    checkQueueDeclare(spec, { what, method: site }); // validates before anything is created
     checkQueueLimit(vhost, name, site); // after the arguments, as RabbitMQ's rabbit_queue_type:declare
     const owner = spec.exclusive ? actor.connection : null;
     const queue = actor.broker.createQueue(vhost, name, spec.durable, spec.autoDelete, owner, spec.arguments);
@@ -52,8 +52,8 @@ export function declareQueue(actor: Actor, spec: QueueSpec, site: Site): { queue
   const queue = usableQueue(actor, name, site);
   if (queue.durable !== spec.durable) throw inequivalent("durable", what, spec.durable, queue.durable, site);
   if (queue.autoDelete !== spec.autoDelete) throw inequivalent("auto_delete", what, spec.autoDelete, queue.autoDelete, site);
-  if ((queue.owner !== null) !== spec.exclusive) throw Broker.lockedQueue(queue, site.classId, site.methodId);
-  assertArgumentsEquivalent(queue.args, spec.arguments, what, site.classId, site.methodId);
+  if ((queue.owner !== null) !== spec.exclusive) throw Broker.lockedQueue(queue, site);
+  assertArgumentsEquivalent(queue.args, spec.arguments, what, site);
   actor.broker.expiry.used(queue);
   return { queue, created: false };
 }
@@ -65,10 +65,10 @@ export function queueForDelete(actor: Actor, name: string, ifUnused: boolean, if
   const queue = usableQueue(actor, name, site);
   if (queue.type === "quorum" && (ifUnused || ifEmpty)) {
     const flag = ifUnused ? "if-unused" : "if-empty";
-    throw new AmqpError(ReplyCode.notImplemented, `cannot delete ${resourceName("queue", name, actor.vhost.name)}. queue.delete operations with ${flag} flag set are not supported by quorum queues`, site.classId, site.methodId);
+    throw new AmqpError(ReplyCode.notImplemented, `cannot delete ${resourceName("queue", name, actor.vhost.name)}. queue.delete operations with ${flag} flag set are not supported by quorum queues`, site);
   }
   if (ifUnused && queue.consumers.size > 0) {
-    throw new AmqpError(ReplyCode.preconditionFailed, `${resourceName("queue", name, actor.vhost.name)} in use`, site.classId, site.methodId);
+    throw new AmqpError(ReplyCode.preconditionFailed, `${resourceName("queue", name, actor.vhost.name)} in use`, site);
   }
   return queue;
 }

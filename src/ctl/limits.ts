@@ -3,10 +3,10 @@
 // (the limits as one JSON object; --global lists every vhost or user in a table), error texts
 // and exit codes. One difference: Warren's ctl takes `--user` for its own login, so
 // list_user_limits names the user as an argument rather than with rabbitmqctl's --user.
-import { reasonOf, seg } from "./ctl_client.ts";
-import type { Command, CommandContext } from "./ctl_command.ts";
-import { CtlError, ExitCode, failure } from "./ctl_errors.ts";
-import type { Row } from "./ctl_format.ts";
+import { reasonOf, seg } from "./client.ts";
+import type { Command, CommandContext } from "./command.ts";
+import { CtlError, ExitCode, failure } from "./errors.ts";
+import type { Row } from "./format.ts";
 
 /** The limits argument, parsed as rabbitmqctl does (its JSON errors exit 69). */
 function limitsArgument(text: string): unknown {

@@ -1,9 +1,9 @@
 // The list_* verbs: rabbitmqctl's banner, default columns and column names for each, read from
 // the management API's objects. Column names not in a verb's set are a usage error (64).
-import { seg } from "./ctl_client.ts";
-import { type Command, type CommandContext, usageLine } from "./ctl_command.ts";
-import { CtlError, ExitCode, failure, usageError } from "./ctl_errors.ts";
-import type { Row } from "./ctl_format.ts";
+import { seg } from "./client.ts";
+import { type Command, type CommandContext, usageLine } from "./command.ts";
+import { CtlError, ExitCode, failure, usageError } from "./errors.ts";
+import type { Row } from "./format.ts";
 
 /** A column: the API field it shows, or how to derive it from the API's object. */
 type Column = string | ((row: Row) => unknown);

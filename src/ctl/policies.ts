@@ -1,9 +1,9 @@
 // set_policy / clear_policy and set_operator_policy / clear_operator_policy, with rabbitmqctl
 // 3.10's banners, texts and exit codes (69 for a refused or missing policy, as rabbitmqctl), through
-// /api/policies and /api/operator-policies. The listings are in ctl_listings.ts.
-import { reasonOf, seg } from "./ctl_client.ts";
-import { usageLine, type Command } from "./ctl_command.ts";
-import { CtlError, ExitCode, failure, usageError } from "./ctl_errors.ts";
+// /api/policies and /api/operator-policies. The listings are in listings.ts.
+import { reasonOf, seg } from "./client.ts";
+import { usageLine, type Command } from "./command.ts";
+import { CtlError, ExitCode, failure, usageError } from "./errors.ts";
 
 interface KindText {
   verb: "policy" | "operator_policy";

@@ -1,7 +1,7 @@
 // `bun run ctl`'s connection to a running Warren: its management HTTP API with basic auth. A
 // server that does not answer is rabbitmqctl's "unavailable" (69); refused credentials are 77;
 // other API errors carry the API's reason. Callers list the statuses they handle themselves.
-import { CtlError, ExitCode, failure } from "./ctl_errors.ts";
+import { CtlError, ExitCode, failure } from "./errors.ts";
 
 export interface ClientOptions {
   host: string;

@@ -1,13 +1,13 @@
 // rabbitmqctl's verbs, their arguments, banners ("Adding vhost "x" ..."), error texts and exit
 // codes as RabbitMQ 3.10 prints them, each carried out through the management API.
 import { readFileSync, writeFileSync } from "node:fs";
-import { reasonOf, seg, type MgmtClient } from "./ctl_client.ts";
-import type { Command, CommandContext } from "./ctl_command.ts";
-import { CtlError, ExitCode, failure } from "./ctl_errors.ts";
-import type { Row } from "./ctl_format.ts";
-import { limitCommands } from "./ctl_limits.ts";
-import { listings } from "./ctl_listings.ts";
-import { policyCommands } from "./ctl_policies.ts";
+import { reasonOf, seg, type MgmtClient } from "./client.ts";
+import type { Command, CommandContext } from "./command.ts";
+import { CtlError, ExitCode, failure } from "./errors.ts";
+import type { Row } from "./format.ts";
+import { limitCommands } from "./limits.ts";
+import { listings } from "./listings.ts";
+import { policyCommands } from "./policies.ts";
 
 // --- vhosts, users, permissions --------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 // What a `bun run ctl` verb is: its name, arguments and flags, and what it runs with (the API
 // client, the output in the chosen format, the -p vhost).
-import type { MgmtClient } from "./ctl_client.ts";
-import type { Row } from "./ctl_format.ts";
+import type { MgmtClient } from "./client.ts";
+import type { Row } from "./format.ts";
 
 export interface Output {
   /** --formatter json: commands with their own output shape print JSON. */

@@ -4,11 +4,11 @@
 // defaults localhost:15672 guest/guest. -q/--quiet drops the informational lines, --formatter json
 // prints listings as JSON, --no-table-headers drops the header line. Exit codes as rabbitmqctl:
 // 64 usage, 65 data error, 67 no such user, 69 unreachable or not found, 70 failure, 77 refused.
-import { usageLine, VALUE_OPTIONS, type Command, type Output } from "./ctl_command.ts";
-import { COMMANDS } from "./ctl_commands.ts";
-import { MgmtClient, type ClientOptions } from "./ctl_client.ts";
-import { CtlError, ExitCode, usageError } from "./ctl_errors.ts";
-import { formatJson, formatTable } from "./ctl_format.ts";
+import { usageLine, VALUE_OPTIONS, type Command, type Output } from "./command.ts";
+import { COMMANDS } from "./commands.ts";
+import { MgmtClient, type ClientOptions } from "./client.ts";
+import { CtlError, ExitCode, usageError } from "./errors.ts";
+import { formatJson, formatTable } from "./format.ts";
 
 interface Parsed {
   client: ClientOptions;
