@@ -51,6 +51,9 @@ export interface BrokerConfig {
   queueWindow_bytes: number;
 }
 
+/** A window smaller than this would page a queue's every message, one read per message. */
+const MIN_QUEUE_WINDOW_BYTES = 4096;
+
 export const defaults: BrokerConfig = {
   host: "0.0.0.0",
   port: 5672,
@@ -201,7 +204,8 @@ export function parseArgs(argv: readonly string[]): BrokerConfig {
   }
   if (config.fsync !== "always" && config.fsync !== "never") throw new Error("--fsync must be always or never");
   if (config.workers < 1 || config.workers > 64) throw new Error("--workers must be 1..64");
-  if (config.queueWindowMessages < 1) throw new Error("--queue-window-messages must be at least 1");
+  if (!(config.queueWindowMessages >= 1)) throw new Error("--queue-window-messages must be at least 1");
+  if (!(config.queueWindow_bytes >= MIN_QUEUE_WINDOW_BYTES)) throw new Error(`--queue-window-bytes must be at least ${MIN_QUEUE_WINDOW_BYTES}`);
   if (config.frameMax_bytes < 4096) throw new Error("--frame-max must be at least 4096");
   if (config.channelMax < 1 || config.channelMax > 65535) throw new Error("--channel-max must be 1..65535");
   parseWatermark(config.vmMemoryHighWatermark);

@@ -5,6 +5,7 @@
 // As in RabbitMQ (which runs them on an internal channel), a refusal by those checks is a 400
 // whose reason is the AMQP error ("406 PRECONDITION_FAILED - ..."); a missing permission is
 // Warren's 403, as everywhere in its API.
+import { keysMissing } from "../broker/erlang_term.ts";
 import type { QueueRecord } from "../broker/queue_record.ts";
 import { resourceName } from "../broker/names.ts";
 import type { Publisher } from "../broker/publish_flow.ts";
@@ -44,10 +45,9 @@ const API_PUBLISHER: Publisher = {
   notifyUnblocked: () => {},
 };
 
-/** RabbitMQ lists a request's missing keys in one reason: "[{key_missing,properties},...]". */
 function requireKeys(body: Record<string, unknown>, keys: readonly string[]): void {
-  const missing = keys.filter((k) => body[k] === undefined);
-  if (missing.length > 0) throw badRequest(`[${missing.map((k) => `{key_missing,${k}}`).join(",")}]`);
+  const missing = keysMissing(body, keys);
+  if (missing !== null) throw badRequest(missing);
 }
 
 /** An AMQP refusal as RabbitMQ's API reports one from its internal channel. */

@@ -1,5 +1,6 @@
 // /api/permissions[/vhost/user] and /api/vhosts/vhost/permissions: list, show, set and clear a
 // user's configure / write / read patterns in a vhost (administrator only, as in RabbitMQ).
+import { keysMissing } from "../broker/erlang_term.ts";
 import type { Permission } from "../broker/users.ts";
 import { badRequest, notFound } from "./api_errors.ts";
 import { stringField } from "./api_fields.ts";
@@ -16,8 +17,8 @@ async function putPermission(req: ApiRequest): Promise<ApiResponse> {
   const vhost = param(req, "vhost");
   const user = param(req, "user");
   const body = await req.body();
-  const missing = KINDS.filter((k) => body[k] === undefined);
-  if (missing.length > 0) throw badRequest(`[${missing.map((k) => `{key_missing,${k}}`).join(",")}]`);
+  const missing = keysMissing(body, KINDS);
+  if (missing !== null) throw badRequest(missing);
   const p: Permission = { configure: stringField(body, "configure") ?? "", write: stringField(body, "write") ?? "", read: stringField(body, "read") ?? "" };
   for (const k of KINDS) {
     try {

@@ -4,6 +4,7 @@
 // its operator policy are merged. The AMQP declare, the management API and a definitions import
 // all reach policies through here and topology/policies.ts, so one place decides.
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
+import { compareBinaries, erlangTerm, keysMissing } from "./erlang_term.ts";
 import type { FieldTable, FieldValue } from "../protocol/table.ts";
 import type { QueueLimits } from "../link/records.ts";
 import { queueLimits, queueType, type QueueType } from "./queue_arguments.ts";
@@ -105,19 +106,6 @@ const KEYS: Record<string, PolicyKey> = {
  */
 const MIRRORING_KEYS = new Set(["ha-mode", "ha-params", "ha-sync-mode", "ha-sync-batch-size", "ha-promote-on-shutdown", "ha-promote-on-failure", "queue-master-locator"]);
 
-/** A value as Erlang's ~p prints the term rabbit_json decodes it to: <<"x">>, 5, null, [1,2], #{...}. */
-export function erlangTerm(value: unknown): string {
-  if (typeof value === "string") return `<<"${value.replace(/[\\"]/g, (c) => `\\${c}`)}">>`;
-  if (Array.isArray(value)) return `[${value.map(erlangTerm).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    return `#{${Object.entries(value).sort(([a], [b]) => compare(a, b)).map(([k, v]) => `${erlangTerm(k)} => ${erlangTerm(v)}`).join(",")}}`;
-  }
-  return String(value);
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 /** RabbitMQ's validation failure: every message on its own line (rabbit_runtime_parameters:format_error). */
 function validationFailed(errors: string[]): AmqpError {
@@ -127,7 +115,7 @@ function validationFailed(errors: string[]): AmqpError {
 /** The definition's first error (keys in name order, then unknown ones), or null. */
 function definitionError(kind: PolicyKind, definition: unknown): string | null {
   if (definition === null || typeof definition !== "object" || Array.isArray(definition)) return `definition must be a dictionary: ${erlangTerm(definition)}`;
-  const entries = Object.entries(definition as Record<string, unknown>).sort(([a], [b]) => compare(a, b));
+  const entries = Object.entries(definition as Record<string, unknown>).sort(([a], [b]) => compareBinaries(a, b));
   if (entries.length === 0) return "no policy provided";
   const known = (key: string): PolicyKey | undefined => {
     const k = Object.hasOwn(KEYS, key) ? KEYS[key] : undefined;
@@ -149,8 +137,8 @@ function definitionError(kind: PolicyKind, definition: unknown): string | null {
  * implement. Throws AmqpError (406) with the text RabbitMQ's API answers.
  */
 export function parsePolicy(kind: PolicyKind, vhost: string, name: string, body: Readonly<Record<string, unknown>>): Policy {
-  const missing = ["pattern", "definition"].filter((k) => body[k] === undefined);
-  if (missing.length > 0) throw new AmqpError(ReplyCode.preconditionFailed, `[${missing.map((k) => `{key_missing,${k}}`).join(",")}]`);
+  const missing = keysMissing(body, ["pattern", "definition"]);
+  if (missing !== null) throw new AmqpError(ReplyCode.preconditionFailed, missing);
   const { pattern, definition } = body;
   const priority = body["priority"] === undefined ? 0 : body["priority"];
   const applyTo = body["apply-to"] === undefined ? "all" : body["apply-to"];
@@ -173,7 +161,7 @@ export function parsePolicy(kind: PolicyKind, vhost: string, name: string, body:
   if (typeof priority !== "number") errors.push(`priority should be a number, actually was ${erlangTerm(priority)}`);
   if (errors.length > 0) throw validationFailed(errors);
   const values = definition as Record<string, PolicyValue>;
-  for (const key of Object.keys(values).sort(compare)) {
+  for (const key of Object.keys(values).sort(compareBinaries)) {
     if (MIRRORING_KEYS.has(key)) throw validationFailed([`Warren does not support ${key} (classic queue mirroring)`]);
     if (KEYS[key]!.supported?.(values[key]) === false) throw validationFailed([`Warren does not support ${key} ${String(values[key])} yet`]);
   }
@@ -196,7 +184,7 @@ export function policyJson(p: Policy): PolicyJson {
 
 /** RabbitMQ's order for listings: priority ascending, then by name. */
 export function byPriority(a: Policy, b: Policy): number {
-  return a.priority - b.priority || compare(a.vhost, b.vhost) || compare(a.name, b.name);
+  return a.priority - b.priority || compareBinaries(a.vhost, b.vhost) || compareBinaries(a.name, b.name);
 }
 
 /** The policies and operator policies of one vhost. */
@@ -252,7 +240,7 @@ export function effectiveDefinition(policy: Policy | null, operator: Policy | nu
     const value = merged[key];
     merged[key] = value !== undefined && KEYS[key]?.operator === "min" ? Math.min(value as number, op as number) : op;
   }
-  return Object.fromEntries(Object.entries(merged).sort(([a], [b]) => compare(a, b)));
+  return Object.fromEntries(Object.entries(merged).sort(([a], [b]) => compareBinaries(a, b)));
 }
 
 /** What a queue's arguments and policies come to: the limits its shard enforces and the acceptor's own settings. */

@@ -4,6 +4,7 @@
 // Connections and channels are counted when a limit is set, by walking the open connections:
 // no counter to keep in step with every way a connection or channel can end.
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
+import { compareBinaries, erlangTerm } from "./erlang_term.ts";
 import type { Site } from "./topology/actor.ts";
 import type { Vhost } from "./vhost.ts";
 
@@ -25,15 +26,6 @@ export interface LimitedConnection {
   readonly channelCount: number;
 }
 
-/** A JSON value written as Erlang prints the decoded term in RabbitMQ's validation messages. */
-function erlangTerm(value: unknown): string {
-  if (typeof value === "string") return `<<${JSON.stringify(value)}>>`;
-  if (value === null) return "null";
-  if (Array.isArray(value)) return `[${value.map(erlangTerm).join(",")}]`;
-  if (typeof value === "object") return `#{${Object.entries(value as Record<string, unknown>).map(([k, v]) => `<<${JSON.stringify(k)}>> => ${erlangTerm(v)}`).join(",")}}`;
-  return String(value);
-}
-
 /**
  * Checks a limits object ({"max-queues": 10}) as RabbitMQ's parameter validation does: unknown
  * names first, then each value must be an integer. The error's detail is RabbitMQ's reason text
@@ -46,7 +38,7 @@ export function validateLimits(kind: LimitKind, value: unknown): Record<string, 
   const entries = Object.entries(value as Record<string, unknown>);
   const unknown = entries.filter(([name]) => !NAMES[kind].includes(name));
   if (unknown.length > 0) {
-    throw fail(`Unrecognised terms [${unknown.map(([k, v]) => `{<<${JSON.stringify(k)}>>,${erlangTerm(v)}}`).join(",")}] in ${kind === "vhost" ? "limits" : "user-limits"}`);
+    throw fail(`Unrecognised terms [${unknown.map(([k, v]) => `{${erlangTerm(k)},${erlangTerm(v)}}`).join(",")}] in ${kind === "vhost" ? "limits" : "user-limits"}`);
   }
   const out: Record<string, number> = {};
   for (const [name, v] of entries) {
@@ -61,13 +53,9 @@ export function validateLimit(kind: LimitKind, name: string, value: unknown): nu
   return validateLimits(kind, { [name]: value })[name]!;
 }
 
-export function isLimitName(kind: LimitKind, name: string): boolean {
-  return NAMES[kind].includes(name);
-}
-
 /** The table with its keys sorted. */
 export function sortedLimits(table: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(table).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return Object.fromEntries(Object.entries(table).sort(([a], [b]) => compareBinaries(a, b)));
 }
 
 /** The limit in force, or null when there is none (absent or negative). */

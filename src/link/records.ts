@@ -49,8 +49,9 @@ export const ToShard = {
   setLimits: 13,
   /**
    * u32 reqId → reply (empty): shutdown. Once everything before it is durable the shard writes
-   * its journal's index snapshot (the next start-up then skips scanning the segments) and takes
-   * nothing more.
+   * its journal's index snapshot (the next start-up then skips scanning the segments). The
+   * acceptor sends it after closing every connection; anything journaled after it (a late ack)
+   * makes the next start-up ignore the snapshot and scan, never use a stale one.
    */
   checkpoint: 14,
   /** f64 handoffId: every queue a dead-lettered message was routed to has it; its source forgets it. */
