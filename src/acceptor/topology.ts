@@ -1,11 +1,10 @@
 // Exchange, queue and binding methods: the AMQP adapter of the topology domain
 // (src/broker/topology). Each function throws AmqpError; the channel turns that into a close.
 import type { QueueRecord } from "../broker/queue_record.ts";
-import { checkPermission as check, noExchange, type Actor } from "../broker/topology/actor.ts";
+import { checkPermission as check, type Actor } from "../broker/topology/actor.ts";
 import { bind, unbind } from "../broker/topology/bindings.ts";
 import * as exchanges from "../broker/topology/exchanges.ts";
 import * as queues from "../broker/topology/queues.ts";
-import { resourceName } from "../broker/names.ts";
 import type { PermissionKind } from "../broker/users.ts";
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
 import type { MethodName, MethodOf } from "../protocol/methods.ts";
@@ -39,13 +38,7 @@ export function unbindExchange(host: ChannelHost, m: MethodOf<"exchange.unbind">
 
 /** basic.publish's exchange checks (404 missing, 403 internal); its counters, or null for the default exchange. */
 export function checkPublishExchange(host: ChannelHost, name: string): ExchangeCounts | null {
-  if (name === "") return null;
-  const exchange = host.vhost.routes.entry(name);
-  if (exchange === undefined) throw noExchange(host.vhost.name, name, "basic.publish");
-  if (exchange.def.internal) {
-    throw new AmqpError(ReplyCode.accessRefused, `cannot publish to internal ${resourceName("exchange", name, host.vhost.name)}`, "basic.publish");
-  }
-  return exchange.counts;
+  return exchanges.publishableExchange(host.vhost, name)?.counts ?? null;
 }
 
 /** The queue by name, checked for existence (404) and exclusive ownership (405). */

@@ -7,19 +7,18 @@
 // Warren's 403, as everywhere in its API.
 import { keysMissing } from "../broker/erlang_term.ts";
 import type { QueueRecord } from "../broker/queue_record.ts";
-import { resourceName } from "../broker/names.ts";
 import type { Publisher } from "../broker/publish_flow.ts";
-import { noExchange } from "../broker/topology/actor.ts";
+import { publishableExchange } from "../broker/topology/exchanges.ts";
 import type { Vhost } from "../broker/vhost.ts";
 import { Broker } from "../broker/broker.ts";
 import { checkPublishProperties } from "../acceptor/publish_checks.ts";
 import { senderSelected } from "../acceptor/sender_selected.ts";
-import { envelopePropsLengthAt, readU32 } from "../link/envelope.ts";
+import { readEnvelope } from "../link/envelope.ts";
 import { beginPublishRecord, endPublishEnvelope, stampPublishRecord } from "../link/publish_record.ts";
 import { RecordBuilder } from "../link/record_codec.ts";
 import { PublishFlag, Settle } from "../link/records.ts";
 import { AmqpError, ReplyCode } from "../protocol/errors.ts";
-import { decodeProperties, encodeProperties, type BasicProperties } from "../protocol/properties.ts";
+import { encodeProperties, type BasicProperties } from "../protocol/properties.ts";
 import type { AdminContext } from "./admin_context.ts";
 import { requirePermission } from "./api_auth.ts";
 import { ApiError, badRequest, notFound } from "./api_errors.ts";
@@ -93,11 +92,7 @@ async function publish(req: ApiRequest): Promise<ApiResponse> {
 
 /** The queues the message reaches, after the checks basic.publish makes (channel.ts). */
 function route(req: ApiRequest, vhost: Vhost, exchange: string, routingKey: string, props: BasicProperties): QueueRecord[] {
-  if (exchange !== "") {
-    const x = vhost.routes.exchange(exchange);
-    if (x === undefined) throw noExchange(vhost.name, exchange, "basic.publish");
-    if (x.internal) throw new AmqpError(ReplyCode.accessRefused, `cannot publish to internal ${resourceName("exchange", exchange, vhost.name)}`, "basic.publish");
-  }
+  publishableExchange(vhost, exchange);
   if (props.userId !== undefined && props.userId !== req.principal.name) {
     throw new AmqpError(ReplyCode.preconditionFailed, `user_id property set to '${props.userId}' but authenticated user was '${req.principal.name}'`, "basic.publish");
   }
@@ -171,21 +166,8 @@ function getOne(ctx: AdminContext, queue: QueueRecord): Promise<Got | null> {
     ctx.broker.getMessage(queue, false, (got) => {
       if (got === null) return resolve(null);
       // The envelope lives in the ring only during this call: everything is copied out.
-      const { env, at } = got;
-      const exchange = utf8.decode(env.subarray(at + 1, at + 1 + env[at]!));
-      const keyAt = at + 1 + env[at]!;
-      const routingKey = utf8.decode(env.subarray(keyAt + 1, keyAt + 1 + env[keyAt]!));
-      const propsLengthAt = envelopePropsLengthAt(env, at);
-      const propsLength = readU32(env, propsLengthAt);
-      resolve({
-        deliveryId: got.deliveryId,
-        redelivered: got.redelivered,
-        remaining: got.remaining,
-        exchange,
-        routingKey,
-        props: decodeProperties(env, propsLengthAt + 4, propsLength),
-        body: env.slice(propsLengthAt + 4 + propsLength, at + got.length),
-      });
+      const { exchange, routingKey, props, body } = readEnvelope(got.env, got.at, got.length);
+      resolve({ deliveryId: got.deliveryId, redelivered: got.redelivered, remaining: got.remaining, exchange, routingKey, props, body: body.slice() });
     }),
   );
 }
@@ -234,8 +216,6 @@ async function get(req: ApiRequest): Promise<ApiResponse> {
     })),
   );
 }
-
-const utf8 = new TextDecoder();
 
 export const messageRoutes: Route[] = [
   { method: "POST", path: "/api/exchanges/:vhost/:name/publish", access: "vhost", maxBody_bytes: PUBLISH_MAX_BODY_BYTES, handle: publish },

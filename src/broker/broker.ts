@@ -6,10 +6,10 @@ import { CreditTable } from "../link/credit_slots.ts";
 import { MemoryPressure } from "../link/memory_pressure.ts";
 import { beginPublishRecord, endPublishEnvelope, stampPublishRecord } from "../link/publish_record.ts";
 import { ConsumeFlag, DEAD_LETTER_REASONS, PublishFlag, QueueFlag, Settle } from "../link/records.ts";
-import { decodeProperties, encodeProperties } from "../protocol/properties.ts";
+import { encodeProperties } from "../protocol/properties.ts";
 import { deadLetter, isCycle, type DeathEvent } from "./dead_letter.ts";
 import { DEAD_LETTER_CHANNEL, DeadLetterHandoffs } from "./dead_letter_handoffs.ts";
-import { envelopePropsLengthAt, readU32 } from "../link/envelope.ts";
+import { envelopePropsLengthAt, readEnvelope, readU32 } from "../link/envelope.ts";
 import { RecordBuilder } from "../link/record_codec.ts";
 import type { GotMessage, ShardEvents } from "../link/shard_link.ts";
 import { ShardPool, type ShardPoolOptions } from "../link/shard_pool.ts";
@@ -398,13 +398,8 @@ export class Broker implements ShardEvents {
    */
   private deadLetterTargets(queue: QueueRecord, vhost: Vhost, dlx: string, reason: number, env: Uint8Array, at: number, length: number): { record: RecordBuilder; byShard: Map<number, number[]>; persistent: boolean } | null {
     if (dlx !== "" && vhost.routes.exchange(dlx) === undefined) return null;
-    const exchange = utf8.decode(env.subarray(at + 1, at + 1 + env[at]!));
-    const keyAt = at + 1 + env[at]!;
-    const routingKey = utf8.decode(env.subarray(keyAt + 1, keyAt + 1 + env[keyAt]!));
-    const propsLengthAt = envelopePropsLengthAt(env, at);
-    const propsLength = readU32(env, propsLengthAt);
-    const body = env.subarray(propsLengthAt + 4 + propsLength, at + length);
-    const dead = deadLetter(decodeProperties(env, propsLengthAt + 4, propsLength), {
+    const { exchange, routingKey, props, body } = readEnvelope(env, at, length);
+    const dead = deadLetter(props, {
       queue: queue.name,
       reason: DEAD_LETTER_REASONS[reason] as DeathEvent["reason"],
       exchange,
@@ -432,10 +427,10 @@ export class Broker implements ShardEvents {
       else ids.push(target.id);
     }
     if (byShard.size === 0) return null;
-    const props = encodeProperties(dead.props);
+    const deadProps = encodeProperties(dead.props);
     const r = this.deadLetterRecord;
     beginPublishRecord(r, dlx, dead.routingKeys[0] ?? routingKey);
-    r.u32(props.length).bytes(props, 0, props.length).bytes(body, 0, body.length);
+    r.u32(deadProps.length).bytes(deadProps, 0, deadProps.length).bytes(body, 0, body.length);
     endPublishEnvelope(r);
     return { record: r, byShard, persistent: dead.props.deliveryMode === 2 };
   }
@@ -663,8 +658,6 @@ export class Broker implements ShardEvents {
     );
   }
 }
-
-const utf8 = new TextDecoder();
 
 /** Peers as "address:port"; IPv4 127/8 and IPv6 ::1 (plain or v4-mapped) are loopback. */
 function isLoopback(peer: string): boolean {

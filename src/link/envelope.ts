@@ -3,7 +3,7 @@
 //   u8 exchange length, exchange, u8 routing-key length, routing key,
 //   u32 properties length, raw properties (flags + values as the publisher sent them), body.
 // Exchange and routing key are AMQP shortstrs already, so a delivery copies them as one block.
-import { decodeProperties, encodeProperties, peekExpiration } from "../protocol/properties.ts";
+import { decodeProperties, encodeProperties, peekExpiration, type BasicProperties } from "../protocol/properties.ts";
 import type { RecordBuilder } from "./record_codec.ts";
 
 /** Starts an envelope in `r`: exchange and routing key. Properties and body follow (writeContent). */
@@ -31,6 +31,30 @@ export function envelopeExpiration_ms(env: Uint8Array, at: number): number | und
   const lengthAt = envelopePropsLengthAt(env, at);
   const expiration = peekExpiration(env, lengthAt + 4, readU32(env, lengthAt));
   return expiration === undefined ? undefined : Number(expiration);
+}
+
+const utf8 = new TextDecoder();
+
+/** An envelope's parts, decoded; `body` is a view into the envelope (copy it to keep it). */
+export interface EnvelopeParts {
+  exchange: string;
+  routingKey: string;
+  props: BasicProperties;
+  body: Uint8Array;
+}
+
+/** Decodes the envelope buf[at, at + length): keys and properties decoded, the body a view. */
+export function readEnvelope(env: Uint8Array, at: number, length: number): EnvelopeParts {
+  const exchangeLength = env[at]!;
+  const keyAt = at + 1 + exchangeLength;
+  const propsLengthAt = keyAt + 1 + env[keyAt]!;
+  const propsLength = readU32(env, propsLengthAt);
+  return {
+    exchange: utf8.decode(env.subarray(at + 1, keyAt)),
+    routingKey: utf8.decode(env.subarray(keyAt + 1, propsLengthAt)),
+    props: decodeProperties(env, propsLengthAt + 4, propsLength),
+    body: env.subarray(propsLengthAt + 4 + propsLength, at + length),
+  };
 }
 
 /** An envelope in place: buf[at, at + length). */

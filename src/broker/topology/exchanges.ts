@@ -5,6 +5,7 @@ import { inequivalentArgument } from "../queue_arguments.ts";
 import { AmqpError, ReplyCode } from "../../protocol/errors.ts";
 import type { FieldTable } from "../../protocol/table.ts";
 import { isExchangeType } from "../../routing/exchange.ts";
+import type { ExchangeEntry, VhostRoutes } from "../../routing/vhost_routes.ts";
 import { checkPermission, DEFAULT_EXCHANGE_REFUSED, inequivalent, noExchange, reservedName, type Actor, type Site } from "./actor.ts";
 import { applyExchangePolicy } from "./policies.ts";
 
@@ -69,4 +70,18 @@ export function deleteExchange(actor: Actor, name: string, ifUnused: boolean, si
   vhost.routes.deleteExchange(name);
   actor.broker.definitionsChanged(vhost, existing.durable);
   return true;
+}
+
+/**
+ * The exchange a basic.publish (or the API's publish) names: 404 when it does not exist, 403 when
+ * it is internal; null for the default exchange ("").
+ */
+export function publishableExchange(vhost: { readonly name: string; readonly routes: VhostRoutes }, name: string): ExchangeEntry | null {
+  if (name === "") return null;
+  const exchange = vhost.routes.entry(name);
+  if (exchange === undefined) throw noExchange(vhost.name, name, "basic.publish");
+  if (exchange.def.internal) {
+    throw new AmqpError(ReplyCode.accessRefused, `cannot publish to internal ${resourceName("exchange", name, vhost.name)}`, "basic.publish");
+  }
+  return exchange;
 }
