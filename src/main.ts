@@ -43,6 +43,7 @@ async function main(): Promise<void> {
       dataDir: config.dataDir,
       fsync: config.fsync,
       skipDamaged: config.skipDamaged,
+      indexSnapshotRecords: config.indexSnapshotRecords,
       queueWindowMessages: config.queueWindowMessages,
       queueWindow_bytes: config.queueWindow_bytes,
       defaultUser: config.defaultUser,

@@ -16,7 +16,7 @@ import {
   segmentStartRecordBytes,
 } from "./record_encoder.ts";
 import { IDS_PER_RECORD_MAX, PAYLOAD_MAX_BYTES, QUEUES_PER_MESSAGE_MAX, RecordType } from "./record_format.ts";
-import { writeSnapshot } from "./index_snapshot.ts";
+import { encodeSnapshot, writeSnapshot } from "./index_snapshot.ts";
 import { replayDirectory } from "./replay.ts";
 import type { ReplayedJournal, ReplaySink } from "./replay.ts";
 import { Segment } from "./segment.ts";
@@ -34,6 +34,12 @@ export interface JournalOptions {
   segment_bytes?: number;
   /** Skip (and log) damaged records and segments instead of refusing to start. */
   skipDamaged?: boolean;
+  /**
+   * Write an index snapshot once this many records were appended since the last one (0: only at
+   * a clean shutdown). One is written at a time, so a start-up after a crash scans at most about
+   * twice this many records.
+   */
+  snapshotEveryRecords?: number;
 }
 
 export interface ReplayResult {
@@ -42,8 +48,9 @@ export interface ReplayResult {
   segments: number;
   truncatedAt?: { file: string; offset: number };
   elapsed_ms: number;
-  /** The index came from a clean shutdown's snapshot instead of a scan of the segments. */
+  /** The index came from a snapshot; only the records after it were scanned. */
   fromSnapshot: boolean;
+  records_scanned: number;
 }
 
 const SEGMENT_BYTES_DEFAULT = 64 * 1024 * 1024;
@@ -81,6 +88,7 @@ export class Journal {
     segments_created: 0,
     segments_deleted: 0,
     messages_rewritten: 0,
+    snapshots_written: 0,
   };
   private readonly committer: GroupCommitter;
   private readonly dir_fd: number;
@@ -98,6 +106,11 @@ export class Journal {
   private replayed = false;
   private closing = false;
   private readonly reclaimer: SegmentReclaimer;
+  private readonly snapshotEvery_records: number;
+  /** last_seq of the newest snapshot taken (written or being written). */
+  private snapshot_seq = 0;
+  /** The snapshot being written, if any: at most one at a time, and the shutdown's comes last. */
+  private snapshotWrite: Promise<void> | null = null;
 
   private constructor(opts: JournalOptions) {
     const segment_bytes = opts.segment_bytes ?? SEGMENT_BYTES_DEFAULT;
@@ -107,6 +120,10 @@ export class Journal {
     this.dir = opts.dir;
     this.segment_bytes = segment_bytes;
     this.skip_damaged = opts.skipDamaged ?? false;
+    this.snapshotEvery_records = opts.snapshotEveryRecords ?? 0;
+    if (!Number.isSafeInteger(this.snapshotEvery_records) || this.snapshotEvery_records < 0) {
+      throw new RangeError(`journal: snapshotEveryRecords ${this.snapshotEvery_records} is not a count`);
+    }
     this.sync = opts.fsync === "always";
     fs.mkdirSync(this.dir, { recursive: true });
     this.dir_fd = fs.openSync(this.dir, "r");
@@ -179,11 +196,12 @@ export class Journal {
     this.newest_segment_num = state.newest_segment_num;
     this.last_seq = state.last_seq;
     this.next_msg_id = state.next_msg_id;
-    this.last_enqueued_id = state.next_msg_id - 1;
+    this.last_enqueued_id = state.last_enqueued_id;
     this.committer.start(state.last_seq);
     this.replayed = true;
     this.reclaimer.request();
-    const result: ReplayResult = { messages: state.messages, segments: state.segments.length, elapsed_ms: performance.now() - started_ms, fromSnapshot: state.fromSnapshot };
+    this.snapshot_seq = state.last_seq;
+    const result: ReplayResult = { messages: state.messages, segments: state.segments.length, elapsed_ms: performance.now() - started_ms, fromSnapshot: state.fromSnapshot, records_scanned: state.records_scanned };
     if (state.truncatedAt !== undefined) result.truncatedAt = state.truncatedAt;
     return result;
   }
@@ -261,20 +279,51 @@ export class Journal {
   /**
    * Clean shutdown: once everything is durable and compaction idle, writes the index snapshot
    * (index_snapshot.ts) so the next start-up need not scan the segments. Anything appended after
-   * it makes the next start-up ignore the snapshot (a segment's size no longer matches) and scan.
+   * it is scanned on top of it at the next start-up.
    */
   async checkpoint(): Promise<void> {
     this.assertWritable();
+    await this.snapshotWrite;
     await this.flush();
     await this.reclaimer.idle();
     await this.flush();
-    writeSnapshot(this.dir, {
+    await writeSnapshot(this.dir, this.captureSnapshot());
+  }
+
+  /** The index as of last_seq, copied: appends may go on while it is written. */
+  private captureSnapshot(): Uint8Array {
+    this.snapshot_seq = this.last_seq;
+    return encodeSnapshot({
       last_seq: this.last_seq,
       next_msg_id: this.next_msg_id,
+      last_enqueued_id: this.last_enqueued_id,
       newest_segment_num: this.newest_segment_num,
       segments: this.segments.map((s) => s.state()),
       index: this.index.state(),
     });
+  }
+
+  /**
+   * Every snapshotEvery_records records, a snapshot of the index as of now, written once
+   * everything it covers is durable (a snapshot never describes a record that a crash could still
+   * take away). A failed write is logged and leaves the previous snapshot, or none: a start-up
+   * then scans more, nothing else.
+   */
+  private maybeSnapshot(): void {
+    if (this.snapshotEvery_records === 0 || this.snapshotWrite !== null || this.closing) return;
+    if (this.last_seq - this.snapshot_seq < this.snapshotEvery_records) return;
+    const seq = this.last_seq;
+    const bytes = this.captureSnapshot();
+    this.snapshotWrite = this.committer
+      .waitFor(seq)
+      .then(() => writeSnapshot(this.dir, bytes))
+      .then(() => {
+        this.stats_counters.snapshots_written++;
+      })
+      .catch((err: Error) => console.error(`[warn] journal: index snapshot not written (${err.message})`))
+      .finally(() => {
+        this.snapshotWrite = null;
+      });
   }
 
   /** Flushes, lets a running compaction stop at a safe point, and closes every file. */
@@ -362,6 +411,7 @@ export class Journal {
   }
 
   private batchDurable(seq: number): void {
+    this.maybeSnapshot();
     try {
       this.onDurable(seq);
     } catch (err) {

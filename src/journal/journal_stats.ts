@@ -9,4 +9,6 @@ export interface JournalStats {
   segments_deleted: number;
   /** Live messages copied forward out of old segments. */
   messages_rewritten: number;
+  /** Index snapshots written while running (every snapshotEveryRecords records). */
+  snapshots_written: number;
 }

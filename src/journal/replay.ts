@@ -22,18 +22,23 @@ export interface ReplayedJournal {
   readonly newest_segment_num: number;
   readonly last_seq: number;
   readonly next_msg_id: number;
+  /** The highest msgId an ENQUEUE record carries (or the snapshot recorded). */
+  readonly last_enqueued_id: number;
   readonly messages: number;
   readonly truncatedAt?: { file: string; offset: number };
-  /** The index came from a clean shutdown's snapshot: no segment was scanned. */
+  /** The index came from a snapshot: only the records after it were scanned. */
   readonly fromSnapshot: boolean;
+  /** Records scanned (all of them without a snapshot, those after it with one). */
+  readonly records_scanned: number;
 }
 
 /**
- * Rebuilds the index, from the snapshot a clean shutdown left when it matches the files, else
- * from every segment in `dir`, oldest first; then hands each queue's live messages to the sink
- * as a reader (nothing of them is kept in memory). Synchronous: it runs once at start-up,
- * before the shard serves. A torn tail of the newest segment is cut off here (and synced), so
- * the next start-up, where this segment is no longer the newest, does not mistake it for damage.
+ * Rebuilds the index: from the newest snapshot when it covers the files, plus the records
+ * appended after it; else from every segment in `dir`, oldest first. Then hands each queue's
+ * live messages to the sink as a reader (nothing of them is kept in memory). Synchronous: it
+ * runs once at start-up, before the shard serves. A torn tail of the newest segment is cut off
+ * here (and synced), so the next start-up, where this segment is no longer the newest, does not
+ * mistake it for damage.
  */
 export function replayDirectory(dir: string, index: MessageIndex, codec: QueueNameCodec, skip_damaged: boolean, sink: ReplaySink): ReplayedJournal {
   const nums = fs
@@ -41,19 +46,39 @@ export function replayDirectory(dir: string, index: MessageIndex, codec: QueueNa
     .map(parseSegmentFileName)
     .filter((num): num is number => num !== undefined)
     .sort((a, b) => a - b);
-  const snapshot = takeSnapshot(dir, nums);
-  if (snapshot !== null) {
-    const restored = snapshot.segments.map((state) => Segment.restore(state, dir));
-    index.restore(snapshot.index, restored);
-    return { segments: restored, newest_segment_num: snapshot.newest_segment_num, last_seq: snapshot.last_seq, next_msg_id: snapshot.next_msg_id, messages: handOut(restored, index, codec, sink), fromSnapshot: true };
-  }
-  const segments: Segment[] = [];
+  const covering = takeSnapshot(dir, nums);
+  let segments: Segment[] = [];
   let expected_seq: number | undefined;
   let last_seq = 0;
   let next_msg_id = 1;
   let last_enqueued = 0;
+  let records_scanned = 0;
   let shared: Uint8Array = new Uint8Array(0);
   let truncatedAt: { file: string; offset: number } | undefined;
+  /** Segments to scan: [segment, where its unscanned records start]. */
+  let toScan: [Segment, number][];
+  /** The segment before the first to scan, when it must be numbered right before it. */
+  let before: number | undefined;
+  if (covering === null) {
+    toScan = nums.map((num) => [new Segment(num, dir), 0]);
+  } else {
+    const { snapshot, newer } = covering;
+    segments = snapshot.segments.map((state) => Segment.restore(state, dir));
+    index.restore(snapshot.index, segments);
+    last_seq = snapshot.last_seq;
+    expected_seq = last_seq + 1;
+    next_msg_id = snapshot.next_msg_id;
+    last_enqueued = snapshot.last_enqueued_id;
+    const newest = segments.at(-1);
+    toScan = newer.map((num) => [new Segment(num, dir), 0]);
+    if (newest !== undefined && covering.deleted < segments.length) {
+      segments.pop();
+      toScan.unshift([newest, newest.size_bytes]);
+      before = segments.at(-1)?.num;
+    }
+    // Else every segment it lists was deleted since, and maybe newer ones too: nothing to check
+    // the first file's number against, as in a scan from scratch.
+  }
 
   const damaged = (file: string, reason: string): void => {
     if (!skip_damaged) throw new JournalCorruptError(file, 0, reason);
@@ -61,9 +86,9 @@ export function replayDirectory(dir: string, index: MessageIndex, codec: QueueNa
     expected_seq = undefined;
   };
 
-  for (let i = 0; i < nums.length; i++) {
-    const segment = new Segment(nums[i]!, dir);
-    const previous = nums[i - 1];
+  for (let i = 0; i < toScan.length; i++) {
+    const [segment, from] = toScan[i]!;
+    const previous = i > 0 ? toScan[i - 1]![0].num : before;
     if (previous !== undefined && segment.num !== previous + 1) {
       damaged(path.join(dir, segmentFileName(previous + 1)), "segment missing from the numbered sequence");
     }
@@ -112,10 +137,11 @@ export function replayDirectory(dir: string, index: MessageIndex, codec: QueueNa
           return;
       }
     };
-    const is_last = i === nums.length - 1;
-    const scan = scanSegment(bytes, { file: segment.path, segment_num: segment.num, is_last, skip_damaged, expected_seq }, codec, apply);
+    const is_last = i === toScan.length - 1;
+    const scan = scanSegment(bytes, { file: segment.path, segment_num: segment.num, is_last, skip_damaged, expected_seq, from }, codec, apply);
+    records_scanned += scan.records;
     segment.size_bytes = bytes.length;
-    if (scan.skips.size > 0) segment.skips = scan.skips;
+    if (scan.skips.size > 0) segment.skips = new Map([...(segment.skips ?? []), ...scan.skips]);
     if (scan.torn_at !== undefined) {
       console.error(`[warn] journal: truncated torn tail of ${segment.path} at ${scan.torn_at}`);
       truncateDurably(segment.path, scan.torn_at);
@@ -131,8 +157,19 @@ export function replayDirectory(dir: string, index: MessageIndex, codec: QueueNa
     segments.push(segment);
   }
 
+  if (covering !== null) {
+    // Deleted after the snapshot, oldest first, once dead: the records since must have made them so.
+    for (let i = 0; i < covering.deleted; i++) {
+      const gone = segments.shift()!;
+      if (gone.live_count !== 0) {
+        throw new JournalCorruptError(gone.path, 0, `segment ${gone.num} is missing but still held ${gone.live_count} live messages at the last record`);
+      }
+      index.segmentDeleted(gone);
+    }
+  }
   const messages = handOut(segments, index, codec, sink);
-  const result = { segments, newest_segment_num: nums.at(-1) ?? 0, last_seq, next_msg_id, messages, fromSnapshot: false };
+  const newest_segment_num = Math.max(nums.at(-1) ?? 0, covering?.snapshot.newest_segment_num ?? 0);
+  const result = { segments, newest_segment_num, last_seq, next_msg_id, last_enqueued_id: last_enqueued, messages, fromSnapshot: covering !== null, records_scanned };
   return truncatedAt === undefined ? result : { ...result, truncatedAt };
 }
 

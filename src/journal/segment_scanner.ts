@@ -12,6 +12,8 @@ export interface ScanOptions {
   readonly skip_damaged: boolean;
   /** Seq the first record must carry; undefined when not known (oldest segment, or after a skip). */
   readonly expected_seq: number | undefined;
+  /** Where the scan starts: 0, or the end of the records an index snapshot already covers. */
+  readonly from?: number;
 }
 
 export interface ScanResult {
@@ -23,6 +25,8 @@ export interface ScanResult {
   readonly skipped: boolean;
   /** Damaged byte ranges skipped (start offset → where the scan resumed): readers skip them too. */
   readonly skips: Map<number, number>;
+  /** Intact records handed to onRecord. */
+  readonly records: number;
 }
 
 /** How far past the last good seq a resynchronising scan accepts a record as genuine. */
@@ -43,10 +47,11 @@ export function scanSegment(
 ): ScanResult {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = bytes.length;
-  let offset = 0;
+  let offset = opts.from ?? 0;
   let expected = opts.expected_seq;
   let last_seq: number | undefined;
   let skipped = false;
+  let records = 0;
   const skips = new Map<number, number>();
 
   const damaged = (reason: string): void => {
@@ -62,11 +67,11 @@ export function scanSegment(
       const next = findNextRecord(view, bytes, offset + 1, end, min_seq, codec, false);
       const next_write = next === undefined ? undefined : findNextRecord(view, bytes, next, end, min_seq, codec, true);
       // Nothing written after the damage began a write of its own: it lies in the last write.
-      if (opts.is_last && next_write === undefined) return { last_seq, torn_at: offset, skipped, skips };
+      if (opts.is_last && next_write === undefined) return { last_seq, torn_at: offset, skipped, skips, records };
       if (next === undefined) {
         damaged("damaged tail of a segment that is not the newest");
         skips.set(offset, end);
-        return { last_seq, torn_at: undefined, skipped, skips };
+        return { last_seq, torn_at: undefined, skipped, skips, records };
       }
       damaged("damaged record");
       skips.set(offset, next);
@@ -90,11 +95,12 @@ export function scanSegment(
       damaged(`gap in the record sequence (seq ${record.seq}, expected ${expected})`);
     }
     onRecord(record, offset);
+    records++;
     last_seq = record.seq;
     expected = record.seq + 1;
     offset += record.record_bytes;
   }
-  return { last_seq, torn_at: undefined, skipped, skips };
+  return { last_seq, torn_at: undefined, skipped, skips, records };
 }
 
 /**

@@ -17,6 +17,8 @@ export interface ShardPoolOptions {
   dataDir: string | null;
   fsync: "always" | "never";
   skipDamaged: boolean;
+  /** Journal records between index snapshots (0: only at shutdown). */
+  indexSnapshotRecords: number;
   /** Ready messages a queue keeps in memory (and their bytes) before the rest is paged to disk. */
   queueWindowMessages: number;
   queueWindow_bytes: number;
@@ -60,6 +62,7 @@ export class ShardPool {
         journalDir: options.dataDir === null ? null : join(options.dataDir, `shard-${index}`),
         fsync: options.fsync,
         skipDamaged: options.skipDamaged,
+        indexSnapshotRecords: options.indexSnapshotRecords,
         window: {
           messages: options.queueWindowMessages,
           bytes: options.queueWindow_bytes,
@@ -71,7 +74,8 @@ export class ShardPool {
     for (const result of await Promise.all(ready)) {
       if (!result.ready) throw new Error(`shard ${result.index} failed to start: ${result.error}`);
       if (result.recovered > 0) {
-        const how = result.fromSnapshot ? "from the index snapshot" : "scanning the journal";
+        const scanned = `${result.recordsScanned} journal records scanned`;
+        const how = result.fromSnapshot ? `from the index snapshot, ${scanned} after it` : scanned;
         log.info(`shard ${result.index} recovered ${result.recovered} messages in ${result.elapsed_ms.toFixed(0)} ms (${how})`);
       }
     }

@@ -117,10 +117,10 @@ export class Shard implements ShardRequests {
   }
 
   /** Start-up: replays the journal; messages wait for their queue's declare. */
-  recover(): { messages: number; elapsed_ms: number; fromSnapshot: boolean } {
-    if (this.journal === null) return { messages: 0, elapsed_ms: 0, fromSnapshot: false };
+  recover(): { messages: number; elapsed_ms: number; fromSnapshot: boolean; recordsScanned: number } {
+    if (this.journal === null) return { messages: 0, elapsed_ms: 0, fromSnapshot: false, recordsScanned: 0 };
     const stats = this.journal.replay({ queue: (name, messages) => this.recovered.set(name, messages) });
-    return { messages: stats.messages, elapsed_ms: stats.elapsed_ms, fromSnapshot: stats.fromSnapshot };
+    return { messages: stats.messages, elapsed_ms: stats.elapsed_ms, fromSnapshot: stats.fromSnapshot, recordsScanned: stats.records_scanned };
   }
 
   /** The receiver's gate: closed while the journal has more than JOURNAL_BACKLOG_BYTES to write. */

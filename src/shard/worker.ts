@@ -21,11 +21,12 @@ export interface ShardInit {
   journalDir: string | null;
   fsync: "always" | "never";
   skipDamaged: boolean;
+  indexSnapshotRecords: number;
   window: MemoryWindow;
 }
 
 export type ShardReady =
-  | { ready: true; index: number; recovered: number; elapsed_ms: number; fromSnapshot: boolean }
+  | { ready: true; index: number; recovered: number; elapsed_ms: number; fromSnapshot: boolean; recordsScanned: number }
   | { ready: false; index: number; error: string };
 
 declare const self: Worker;
@@ -35,11 +36,11 @@ self.onmessage = (event: MessageEvent<ShardInit>) => {
   try {
     const journal = init.journalDir === null
       ? null
-      : Journal.open({ dir: init.journalDir, fsync: init.fsync, skipDamaged: init.skipDamaged });
+      : Journal.open({ dir: init.journalDir, fsync: init.fsync, skipDamaged: init.skipDamaged, snapshotEveryRecords: init.indexSnapshotRecords });
     if (init.window.pageDir !== null) resetPageDir(init.window.pageDir);
     const sender = new RecordSender(init.toAcceptor);
     const shard = new Shard(sender, new CreditSlots(init.credits), journal, init.window);
-    const { messages, elapsed_ms, fromSnapshot } = shard.recover();
+    const { messages, elapsed_ms, fromSnapshot, recordsScanned } = shard.recover();
     const inbox = new ShardInbox(shard);
     const valve = new PressureValve(init.pressure);
     const receiver = new RecordReceiver(
@@ -52,7 +53,7 @@ self.onmessage = (event: MessageEvent<ShardInit>) => {
       () => shard.inflowGate(),
     );
     void receiver.run();
-    self.postMessage({ ready: true, index: init.index, recovered: messages, elapsed_ms, fromSnapshot } satisfies ShardReady);
+    self.postMessage({ ready: true, index: init.index, recovered: messages, elapsed_ms, fromSnapshot, recordsScanned } satisfies ShardReady);
   } catch (error) {
     self.postMessage({ ready: false, index: init.index, error: String((error as Error).message ?? error) } satisfies ShardReady);
   }

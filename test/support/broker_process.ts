@@ -21,9 +21,11 @@ const projectRoot = join(import.meta.dir, "..", "..");
 
 /**
  * Test brokers keep only a few ready messages of a queue in memory, so every test that queues more
- * than that also exercises paging to disk (a test's own --queue-window-* arguments come later and win).
+ * than that also exercises paging to disk, and snapshot their journal index every 1,000 records, so
+ * every restart after a kill recovers from a snapshot plus the records after it (a test's own
+ * arguments come later and win).
  */
-const SMALL_WINDOW_ARGS = ["--queue-window-messages", "8", "--queue-window-bytes", "65536"];
+const TEST_BROKER_ARGS = ["--queue-window-messages", "8", "--queue-window-bytes", "65536", "--index-snapshot-records", "1000"];
 const START_TIMEOUT_MS = 15_000;
 
 export async function freePort(): Promise<number> {
@@ -37,7 +39,7 @@ export async function startBroker(options: { dataDir?: string; args?: string[] }
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "warren-test-"));
   const port = await freePort();
   const proc: Subprocess<"ignore", "ignore", "pipe"> = Bun.spawn(
-    ["bun", "run", "server", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir, "--mgmt-port", "0", "--prometheus-port", "0", ...SMALL_WINDOW_ARGS, ...(options.args ?? [])],
+    ["bun", "run", "server", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir, "--mgmt-port", "0", "--prometheus-port", "0", ...TEST_BROKER_ARGS, ...(options.args ?? [])],
     // Its own process group: `bun run` starts the server as a child process, and a signal must
     // reach the server itself (a SIGKILL to the wrapper alone would leave the server running).
     { cwd: projectRoot, stdin: "ignore", stdout: "ignore", stderr: "pipe", detached: true },
