@@ -85,24 +85,3 @@ test("drop-head at x-max-length takes from the head, through the paged part", ()
   for (let e = queue.take(); e !== undefined; e = queue.take()) left.push(e.id);
   expect(left).toEqual(Array.from({ length: 10 }, (_, i) => i + 91));
 });
-
-test("page files that cannot be written leave the messages in memory, none lost or reordered", () => {
-  const dir = mkdtempSync(join(tmpdir(), "warren-paging-"));
-  dirs.push(dir);
-  const missing = join(dir, "no-such-dir"); // every open fails (ENOENT), as on a failing disk
-  const queue = new ShardQueue(1, "/\0q", true, {}, false, { messages: 8, bytes: 1 << 20, pageDir: missing });
-  const body = "y".repeat(1000);
-  const n = Math.ceil((3 * PAGE_BLOCK_BYTES) / 1000); // several blocks' worth past the window
-  const warnings: string[] = [];
-  const original = console.error;
-  console.error = (line: string) => warnings.push(line);
-  try {
-    for (let i = 1; i <= n; i++) expect(queue.enqueue(envelope(i, `${i}:${body}`), [])).not.toBe("refused");
-  } finally {
-    console.error = original;
-  }
-  expect(warnings.length).toBe(1);
-  expect(warnings[0]).toContain("its messages stay in memory");
-  for (let i = 1; i <= n; i++) expect(text(queue.take()!)).toBe(`${i}:${body}`);
-  expect(queue.take()).toBeUndefined();
-});

@@ -61,7 +61,6 @@ export class PagedMessages {
   private readonly fds = new Map<number, number>();
   /** A written tail block's buffer, for the next tail (nothing else refers to it). */
   private spare: Uint8Array | null = null;
-  private writeFailed = false;
   count = 0;
   /** Envelope bytes of the paged messages. */
   bytes = 0;
@@ -168,7 +167,6 @@ export class PagedMessages {
     this.head = 0;
     this.count = 0;
     this.bytes = 0;
-    this.spare = null;
   }
 
   /** The head block with its bytes in memory (read back from its segment if it was written out). */
@@ -204,10 +202,8 @@ export class PagedMessages {
       }
     }
     if (this.head === this.blocks.length) {
-      // Nothing paged any more: the spare buffer goes too, a drained queue keeps no block.
       this.blocks.length = 0;
       this.head = 0;
-      this.spare = null;
     } else if (this.head > 1024) {
       this.blocks.splice(0, this.head);
       this.head = 0;
@@ -231,21 +227,13 @@ export class PagedMessages {
 
   /** Writes a full tail block to its segment; its bytes leave memory unless it is the head. */
   private write(block: Block): void {
-    try {
-      let fd = this.fds.get(block.segment);
-      if (fd === undefined) {
-        fd = fs.openSync(this.file(block.segment), "w+");
-        this.fds.set(block.segment, fd);
-      }
-      let written = 0;
-      while (written < block.length) written += fs.writeSync(fd, block.bytes!, written, block.length - written, block.fileOffset + written);
-    } catch (err) {
-      // A full or failing disk: the block stays in memory, as if the queue did not page, and
-      // nothing is lost; the memory alarm still guards the total. Logged once per queue.
-      if (!this.writeFailed) console.error(`[warn] paging: cannot write ${this.file(block.segment)} (${(err as Error).message}); its messages stay in memory`);
-      this.writeFailed = true;
-      return;
+    let fd = this.fds.get(block.segment);
+    if (fd === undefined) {
+      fd = fs.openSync(this.file(block.segment), "w+");
+      this.fds.set(block.segment, fd);
     }
+    let written = 0;
+    while (written < block.length) written += fs.writeSync(fd, block.bytes!, written, block.length - written, block.fileOffset + written);
     block.written = true;
     if (block !== this.blocks[this.head]) {
       if (block.bytes!.length === PAGE_BLOCK_BYTES) this.spare = block.bytes;

@@ -104,11 +104,7 @@ export class ShardQueue {
 
   /** Takes head entries while the queue is over x-max-length / x-max-length-bytes (after adopt or new limits). */
   trim(dropped: QueueEntry[]): void {
-    while (this.messageCount > 0 && this.exceeds(this.messageCount, this.readyBytes)) {
-      const entry = this.take();
-      if (entry === undefined) break;
-      dropped.push(entry);
-    }
+    while (this.messageCount > 0 && this.exceeds(this.messageCount, this.readyBytes)) dropped.push(this.take()!);
   }
 
   /**
@@ -120,11 +116,7 @@ export class ShardQueue {
     const size = env.length;
     if (this.wouldOverflow(size) && (this.limits.overflow === "reject-publish" || this.limits.overflow === "reject-publish-dlx")) return "refused";
     const position = this.nextPosition++;
-    while (this.messageCount > 0 && this.wouldOverflow(size)) {
-      const entry = this.take();
-      if (entry === undefined) break;
-      dropped.push(entry);
-    }
+    while (this.messageCount > 0 && this.wouldOverflow(size)) dropped.push(this.take()!);
     if (this.wouldOverflow(size)) {
       // max-length 0: the message itself is dropped at once, as RabbitMQ does.
       dropped.push({ ...env, position, redelivered, expiresAt_ms, deliveryCount: 0 });
