@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { Envelope, QueueEntry } from "../src/shard/message.ts";
 import { PAGE_BLOCK_BYTES } from "../src/shard/paged_messages.ts";
 import { ShardQueue } from "../src/shard/queue.ts";
+import type { RecoveredMessages, RecoveredSink } from "../src/journal/journal.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -84,4 +85,56 @@ test("drop-head at x-max-length takes from the head, through the paged part", ()
   const left: number[] = [];
   for (let e = queue.take(); e !== undefined; e = queue.take()) left.push(e.id);
   expect(left).toEqual(Array.from({ length: 10 }, (_, i) => i + 91));
+});
+
+/** Stands in for the journal's reader: `count` recovered messages "r1".."rN" (ids 1..N). */
+function fakeRecovered(count: number): RecoveredMessages {
+  let next = 1;
+  const fake = {
+    count,
+    get estimatedBytes() {
+      return fake.count * 2;
+    },
+    take(max: number, each: RecoveredSink): number {
+      let taken = 0;
+      for (; taken < max && fake.count > 0; taken++, fake.count--) {
+        const buf = new TextEncoder().encode(`r${next}`);
+        each(next++, buf, 0, buf.length, false);
+      }
+      return taken;
+    },
+    close(): void {
+      fake.count = 0;
+    },
+  };
+  return fake as unknown as RecoveredMessages;
+}
+
+test("a window of one message and no bytes still takes the head from disk, trims and keeps FIFO", () => {
+  const dir = mkdtempSync(join(tmpdir(), "warren-paging-"));
+  dirs.push(dir);
+  const queue = new ShardQueue(3, "/\0tiny", true, {}, false, { messages: 1, bytes: 0, pageDir: dir });
+  queue.adopt(fakeRecovered(6), 0);
+  expect(queue.ready.length).toBe(1); // an empty window takes one whatever its byte limit
+  const dropped: QueueEntry[] = [];
+  queue.setLimits({ maxLength: 3 }, dropped); // must not spin on an empty window
+  expect(dropped.map((e) => e.id)).toEqual([1, 2, 3]);
+  queue.setLimits({}, dropped);
+  // A new message goes behind the recovered ones still on disk, not into the window ahead of them.
+  expect(queue.enqueue(envelope(100, "n100"), [])).toBe("paged");
+  expect(queue.enqueue(envelope(101, "n101"), [])).toBe("paged");
+  const order: string[] = [];
+  for (let e = queue.take(); e !== undefined; e = queue.take()) order.push(text(e));
+  expect(order).toEqual(["r4", "r5", "r6", "n100", "n101"]);
+  expect(queue.messageCount).toBe(0);
+});
+
+test("expired heads are dropped through a window of one message", () => {
+  const { queue } = pagingQueue(1, 0);
+  for (let i = 1; i <= 20; i++) queue.enqueue(envelope(i, `e${i}`), [], i <= 15 ? 10 : 0);
+  const dropped: QueueEntry[] = [];
+  queue.dropExpired(1_000, dropped);
+  expect(dropped.map((e) => e.id)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+  expect(queue.messageCount).toBe(5);
+  expect(queue.take()!.id).toBe(16);
 });

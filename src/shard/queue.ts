@@ -104,7 +104,11 @@ export class ShardQueue {
 
   /** Takes head entries while the queue is over x-max-length / x-max-length-bytes (after adopt or new limits). */
   trim(dropped: QueueEntry[]): void {
-    while (this.messageCount > 0 && this.exceeds(this.messageCount, this.readyBytes)) dropped.push(this.take()!);
+    while (this.messageCount > 0 && this.exceeds(this.messageCount, this.readyBytes)) {
+      const entry = this.take();
+      if (entry === undefined) break;
+      dropped.push(entry);
+    }
   }
 
   /**
@@ -116,15 +120,20 @@ export class ShardQueue {
     const size = env.length;
     if (this.wouldOverflow(size) && (this.limits.overflow === "reject-publish" || this.limits.overflow === "reject-publish-dlx")) return "refused";
     const position = this.nextPosition++;
-    while (this.messageCount > 0 && this.wouldOverflow(size)) dropped.push(this.take()!);
+    while (this.messageCount > 0 && this.wouldOverflow(size)) {
+      const entry = this.take();
+      if (entry === undefined) break;
+      dropped.push(entry);
+    }
     if (this.wouldOverflow(size)) {
       // max-length 0: the message itself is dropped at once, as RabbitMQ does.
       dropped.push({ ...env, position, redelivered, expiresAt_ms, deliveryCount: 0 });
       return "queued";
     }
     if (expiresAt_ms !== 0) this.expiring++;
-    // The window is never empty while messages are on disk: an empty one takes the message itself.
-    if (this.pageable && this.ready.length > 0 && (this.onDisk > 0 || this.ready.length >= this.window.messages || this.windowBytes + size > this.window.bytes)) {
+    // Behind anything on disk the message goes to disk too, even into an empty window (FIFO); with
+    // nothing on disk an empty window takes it itself, however large, so it never waits on disk.
+    if (this.pageable && (this.onDisk > 0 || (this.ready.length > 0 && (this.ready.length >= this.window.messages || this.windowBytes + size > this.window.bytes)))) {
       this.paged ??= new PagedMessages(this.window.pageDir!, `q${this.id}`);
       this.paged.append(env, position, redelivered, expiresAt_ms, 0);
       return "paged";
@@ -148,6 +157,9 @@ export class ShardQueue {
 
   /** Takes the head ready entry (refilling the window from disk as it drains). */
   take(): QueueEntry | undefined {
+    // The window can be empty with messages on disk (a window of 0 bytes, or every entry taken
+    // before a refill could run): the head is then on disk.
+    if (this.ready.length === 0 && this.onDisk > 0) this.refill();
     const entry = this.ready.shift();
     if (entry !== undefined) {
       this.windowBytes -= entry.length;
@@ -157,13 +169,17 @@ export class ShardQueue {
     return entry;
   }
 
-  /** Moves messages from disk into the window until it is full (recovered ones first). */
+  /**
+   * Moves messages from disk into the window until it is full (recovered ones first); at least one
+   * moves into an empty window, whatever its limits, so a take always finds the head.
+   */
   private refill(): void {
     const r = this.recovered;
     if (r !== null) {
       const all = !this.pageable;
-      while (r.count > 0 && (all || (this.ready.length < this.window.messages && this.windowBytes < this.window.bytes))) {
-        if (r.take(all ? r.count : RECOVERED_BATCH, this.adoptOne) === 0) break;
+      while (r.count > 0 && (all || this.ready.length === 0 || (this.ready.length < this.window.messages && this.windowBytes < this.window.bytes))) {
+        const batch = all ? r.count : Math.max(1, Math.min(RECOVERED_BATCH, this.window.messages - this.ready.length));
+        if (r.take(batch, this.adoptOne) === 0) break;
       }
       if (r.count > 0) return;
       r.close();
@@ -197,8 +213,11 @@ export class ShardQueue {
    * past its time: a TTL of 0 still reaches a consumer that is ready in the same millisecond.
    */
   dropExpired(now_ms: number, dropped: QueueEntry[]): void {
+    if (this.ready.length === 0 && this.onDisk > 0) this.refill();
     for (let at_ms = this.ready.headExpiresAt_ms; at_ms > 0 && at_ms < now_ms; at_ms = this.ready.headExpiresAt_ms) {
-      dropped.push(this.take()!);
+      const entry = this.take();
+      if (entry === undefined) break;
+      dropped.push(entry);
     }
   }
 
