@@ -5,7 +5,8 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Envelope, QueueEntry } from "../src/shard/message.ts";
-import { PAGE_BLOCK_BYTES } from "../src/shard/paged_messages.ts";
+import { FIRST_BLOCK_BYTES, PAGE_BLOCK_BYTES, PagedMessages } from "../src/shard/paged_messages.ts";
+import { ReadyQueue } from "../src/shard/ready_queue.ts";
 import { ShardQueue } from "../src/shard/queue.ts";
 import type { RecoveredMessages, RecoveredSink } from "../src/journal/journal.ts";
 
@@ -137,4 +138,31 @@ test("expired heads are dropped through a window of one message", () => {
   expect(dropped.map((e) => e.id)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
   expect(queue.messageCount).toBe(5);
   expect(queue.take()!.id).toBe(16);
+});
+
+test("page blocks start at 64 KiB and double to 1 MiB; a drained or closed queue holds no block", () => {
+  const dir = mkdtempSync(join(tmpdir(), "warren-paging-"));
+  dirs.push(dir);
+  const paged = new PagedMessages(dir, "q9");
+  paged.append(envelope(1, "one"), 1, false, 0, 0);
+  expect(paged.memoryBytes).toBe(FIRST_BLOCK_BYTES); // a queue just past its window
+  const body = "s".repeat(1000);
+  for (let i = 2; i <= 5_000; i++) paged.append(envelope(i, body), i, false, 0, 0);
+  // The head (first, 64 KiB) block, the tail and at most one 1 MiB spare.
+  expect(paged.memoryBytes).toBeLessThanOrEqual(FIRST_BLOCK_BYTES + 2 * PAGE_BLOCK_BYTES);
+  const ready = new ReadyQueue();
+  const ids: number[] = [];
+  while (paged.count > 0) {
+    paged.refill(ready, 100, 1 << 20);
+    for (let e = ready.shift(); e !== undefined; e = ready.shift()) ids.push(e.id);
+  }
+  expect(ids).toEqual(Array.from({ length: 5_000 }, (_, i) => i + 1));
+  expect(paged.memoryBytes).toBe(0); // drained: the spare went too
+  expect(readdirSync(dir)).toEqual([]);
+  paged.append(envelope(6_000, "again"), 6_000, false, 0, 0);
+  expect(paged.memoryBytes).toBe(FIRST_BLOCK_BYTES);
+  for (let i = 6_001; i <= 9_000; i++) paged.append(envelope(i, body), i, false, 0, 0);
+  paged.close();
+  expect(paged.memoryBytes).toBe(0);
+  expect(readdirSync(dir)).toEqual([]);
 });

@@ -1,8 +1,12 @@
 // The part of a queue behind its memory window: messages that live only on disk until the window
-// drains down to them. A FIFO of 1 MiB blocks in per-queue segment files (8 MiB); the tail block
-// fills in memory and is written when full, older blocks are on disk only, and the head block is
-// read back whole (one sequential read per ~14,000 small messages) when the window takes from it.
+// drains down to them. A FIFO of blocks (up to 1 MiB) in per-queue segment files (8 MiB); the tail
+// block fills in memory and is written when full, older blocks are on disk only, and the head block
+// is read back whole (one sequential read per ~14,000 small messages) when the window takes from it.
 // What a paged message costs in RAM is its share of a block descriptor (~100 bytes per MiB).
+//
+// A queue's first tail block is 64 KiB and each next one twice the last, up to 1 MiB: a thousand
+// queues just past their windows hold 64 MiB of tail blocks, not a gigabyte. Each block records its
+// own file offset and length, so blocks of different sizes read back alike.
 //
 // Crash semantics: page files are a cache, never synced. A persistent message of a durable queue
 // is in the shard's journal as well, which is what recovery reads; a transient message is gone
@@ -20,6 +24,8 @@ import type { ReadyMessages } from "./ready_queue.ts";
 
 /** A block is written when it holds this much; a record larger than a block gets a block of its own. */
 export const PAGE_BLOCK_BYTES = 1024 * 1024;
+/** A queue's first tail block (and its first after draining); each next one doubles up to PAGE_BLOCK_BYTES. */
+export const FIRST_BLOCK_BYTES = 64 * 1024;
 /** Blocks are appended to a segment file until it passes this size; a segment is deleted once read. */
 const SEGMENT_BYTES = 8 * 1024 * 1024;
 /** u32 envelope length, f64 msgId, f64 position, f64 expiresAt_ms, u32 deliveryCount, u8 flags. */
@@ -59,8 +65,10 @@ export class PagedMessages {
   private segment = 0;
   private segmentBytes = 0;
   private readonly fds = new Map<number, number>();
-  /** A written tail block's buffer, for the next tail (nothing else refers to it). */
+  /** A written tail block's buffer, for the next tail (nothing else refers to it); let go once the queue drains. */
   private spare: Uint8Array | null = null;
+  /** Capacity of the next tail block. */
+  private nextCapacity = FIRST_BLOCK_BYTES;
   count = 0;
   /** Envelope bytes of the paged messages. */
   bytes = 0;
@@ -167,6 +175,18 @@ export class PagedMessages {
     this.head = 0;
     this.count = 0;
     this.bytes = 0;
+    this.spare = null;
+    this.nextCapacity = FIRST_BLOCK_BYTES;
+  }
+
+  /** Bytes of block buffers held in memory: the head's, the tail's and the spare. */
+  get memoryBytes(): number {
+    let held = this.spare?.length ?? 0;
+    const head = this.blocks[this.head];
+    const tail = this.blocks[this.blocks.length - 1];
+    if (head !== undefined) held += head.bytes?.length ?? 0;
+    if (tail !== undefined && tail !== head) held += tail.bytes?.length ?? 0;
+    return held;
   }
 
   /** The head block with its bytes in memory (read back from its segment if it was written out). */
@@ -202,8 +222,11 @@ export class PagedMessages {
       }
     }
     if (this.head === this.blocks.length) {
+      // Drained: nothing to reuse a spare for until the queue pages again, which starts small.
       this.blocks.length = 0;
       this.head = 0;
+      this.spare = null;
+      this.nextCapacity = FIRST_BLOCK_BYTES;
     } else if (this.head > 1024) {
       this.blocks.splice(0, this.head);
       this.head = 0;
@@ -211,13 +234,14 @@ export class PagedMessages {
   }
 
   private newBlock(size: number): Block {
-    const capacity = Math.max(PAGE_BLOCK_BYTES, size);
+    const capacity = Math.max(this.nextCapacity, size);
+    this.nextCapacity = Math.min(this.nextCapacity * 2, PAGE_BLOCK_BYTES);
     if (this.segmentBytes > 0 && this.segmentBytes + capacity > SEGMENT_BYTES) {
       this.segment++;
       this.segmentBytes = 0;
     }
     // A block's buffer, once written out, becomes the next tail's: a queue filling up allocates none.
-    const reuse = this.spare !== null && capacity === PAGE_BLOCK_BYTES;
+    const reuse = this.spare !== null && capacity === this.spare.length;
     const block = new Block(this.segment, this.segmentBytes, reuse ? this.spare! : new Uint8Array(capacity));
     if (reuse) this.spare = null;
     this.segmentBytes += capacity;
@@ -236,6 +260,7 @@ export class PagedMessages {
     while (written < block.length) written += fs.writeSync(fd, block.bytes!, written, block.length - written, block.fileOffset + written);
     block.written = true;
     if (block !== this.blocks[this.head]) {
+      // Only a full-size buffer is worth keeping: smaller ones are not asked for again until a drain.
       if (block.bytes!.length === PAGE_BLOCK_BYTES) this.spare = block.bytes;
       block.hold(null);
     }
