@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Envelope, QueueEntry } from "../src/shard/message.ts";
 import { FIRST_BLOCK_BYTES, PAGE_BLOCK_BYTES, PagedMessages } from "../src/shard/paged_messages.ts";
 import { ReadyQueue } from "../src/shard/ready_queue.ts";
-import { ShardQueue } from "../src/shard/queue.ts";
+import { DROPS_PER_PASS, ShardQueue } from "../src/shard/queue.ts";
 import type { RecoveredMessages, RecoveredSink } from "../src/journal/journal.ts";
 
 const dirs: string[] = [];
@@ -165,4 +165,28 @@ test("page blocks start at 64 KiB and double to 1 MiB; a drained or closed queue
   paged.close();
   expect(paged.memoryBytes).toBe(0);
   expect(readdirSync(dir)).toEqual([]);
+});
+
+test("expiry and a lowered limit take at most DROPS_PER_PASS entries a pass, and report that more are due", () => {
+  const { queue } = pagingQueue(16);
+  const n = 2 * DROPS_PER_PASS + 100;
+  for (let i = 1; i <= n; i++) queue.enqueue(envelope(i, `t${i}`), [], i <= n - 50 ? 10 : 0);
+  const dropped: QueueEntry[] = [];
+  expect(queue.dropExpired(1_000, dropped)).toBe(true);
+  expect(dropped.length).toBe(DROPS_PER_PASS);
+  expect(queue.dropExpired(1_000, dropped)).toBe(true);
+  expect(queue.dropExpired(1_000, dropped)).toBe(false);
+  expect(dropped.map((e) => e.id)).toEqual(Array.from({ length: n - 50 }, (_, i) => i + 1));
+  dropped.length = 0;
+  for (let i = n + 1; i <= n + 2 * DROPS_PER_PASS; i++) queue.enqueue(envelope(i, `t${i}`), []);
+  expect(queue.setLimits({ maxLength: 5 }, dropped)).toBe(true);
+  expect(dropped.length).toBe(DROPS_PER_PASS);
+  // A publish meanwhile drops a pass's worth too and is kept: the queue stays over, trimmed later.
+  expect(queue.enqueue(envelope(99_999, "late"), dropped)).toBe("paged");
+  expect(queue.overLimit).toBe(true);
+  while (queue.trim(dropped));
+  expect(queue.messageCount).toBe(5);
+  const left: number[] = [];
+  for (let e = queue.take(); e !== undefined; e = queue.take()) left.push(e.id);
+  expect(left).toEqual([n + 2 * DROPS_PER_PASS - 3, n + 2 * DROPS_PER_PASS - 2, n + 2 * DROPS_PER_PASS - 1, n + 2 * DROPS_PER_PASS, 99_999]);
 });

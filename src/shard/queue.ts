@@ -32,6 +32,13 @@ export const ALL_IN_MEMORY: MemoryWindow = { messages: Infinity, bytes: Infinity
 
 /** Recovered messages are read into the window this many at a time. */
 const RECOVERED_BATCH = 256;
+/**
+ * Entries one pass of trim or dropExpired takes at most. Each take may read the next block back
+ * from disk, so an uncapped pass over a long paged queue (ten million messages past their TTL)
+ * would hold every block in `dropped` at once and keep the shard's thread from all its other
+ * queues for minutes; the shard runs the rest in later passes (Shard.trim, armSweep).
+ */
+export const DROPS_PER_PASS = 4096;
 const NO_BYTES = new Uint8Array(0);
 
 export class ShardQueue {
@@ -102,30 +109,44 @@ export class ShardQueue {
     this.refill();
   }
 
-  /** Takes head entries while the queue is over x-max-length / x-max-length-bytes (after adopt or new limits). */
-  trim(dropped: QueueEntry[]): void {
-    while (this.messageCount > 0 && this.exceeds(this.messageCount, this.readyBytes)) {
+  /**
+   * Takes head entries while the queue is over x-max-length / x-max-length-bytes under drop-head
+   * (after adopt or new limits), at most DROPS_PER_PASS of them; true when it is still over
+   * (another pass is due).
+   */
+  trim(dropped: QueueEntry[]): boolean {
+    for (let n = 0; n < DROPS_PER_PASS && this.overLimit; n++) {
       const entry = this.take();
-      if (entry === undefined) break;
+      if (entry === undefined) return false;
       dropped.push(entry);
     }
+    return this.overLimit;
+  }
+
+  /** Over x-max-length / x-max-length-bytes under drop-head: trim has head entries to take. */
+  get overLimit(): boolean {
+    const overflow = this.limits.overflow;
+    if (overflow === "reject-publish" || overflow === "reject-publish-dlx") return false;
+    return this.messageCount > 0 && this.exceeds(this.messageCount, this.readyBytes);
   }
 
   /**
    * Appends a message. At x-max-length / x-max-length-bytes, drop-head (the default) removes the
-   * oldest ready messages into `dropped`; reject-publish refuses the new one. Unless refused, the
-   * message is this queue's from here on (dropped entries are released by whoever takes `dropped`).
+   * oldest ready messages into `dropped` (at most DROPS_PER_PASS: a queue further over its limit,
+   * being trimmed, keeps the message and stays overLimit); reject-publish refuses the new one.
+   * Unless refused, the message is this queue's from here on (dropped entries are released by
+   * whoever takes `dropped`).
    */
   enqueue(env: Envelope, dropped: QueueEntry[], expiresAt_ms = 0, redelivered = false): EnqueueResult {
     const size = env.length;
     if (this.wouldOverflow(size) && (this.limits.overflow === "reject-publish" || this.limits.overflow === "reject-publish-dlx")) return "refused";
     const position = this.nextPosition++;
-    while (this.messageCount > 0 && this.wouldOverflow(size)) {
+    for (let n = 0; n < DROPS_PER_PASS && this.messageCount > 0 && this.wouldOverflow(size); n++) {
       const entry = this.take();
       if (entry === undefined) break;
       dropped.push(entry);
     }
-    if (this.wouldOverflow(size)) {
+    if (this.messageCount === 0 && this.wouldOverflow(size)) {
       // max-length 0: the message itself is dropped at once, as RabbitMQ does.
       dropped.push({ ...env, position, redelivered, expiresAt_ms, deliveryCount: 0 });
       return "queued";
@@ -145,14 +166,14 @@ export class ShardQueue {
 
   /**
    * New effective limits (a policy was set or cleared). As RabbitMQ's classic queue does, a lower
-   * max-length or max-length-bytes drops the oldest ready messages into `dropped` at once under
-   * drop-head; reject-publish keeps what is there and refuses new messages. A TTL applies to
-   * messages enqueued from now on (each message's expiry is fixed when it arrives).
+   * max-length or max-length-bytes drops the oldest ready messages into `dropped` under drop-head
+   * (a pass of trim: true when more passes are due); reject-publish keeps what is there and refuses
+   * new messages. A TTL applies to messages enqueued from now on (each message's expiry is fixed
+   * when it arrives).
    */
-  setLimits(limits: QueueLimits, dropped: QueueEntry[]): void {
+  setLimits(limits: QueueLimits, dropped: QueueEntry[]): boolean {
     this.limits = limits;
-    if (limits.overflow === "reject-publish" || limits.overflow === "reject-publish-dlx") return;
-    this.trim(dropped);
+    return this.trim(dropped);
   }
 
   /** Takes the head ready entry (refilling the window from disk as it drains). */
@@ -211,14 +232,21 @@ export class ShardQueue {
    * Drops expired entries from the head into `dropped`. As in RabbitMQ, an entry expires only
    * once it reaches the head: a longer-lived message in front keeps later ones waiting. Strictly
    * past its time: a TTL of 0 still reaches a consumer that is ready in the same millisecond.
+   * At most DROPS_PER_PASS entries; true when the head is still expired (another pass is due).
    */
-  dropExpired(now_ms: number, dropped: QueueEntry[]): void {
+  dropExpired(now_ms: number, dropped: QueueEntry[]): boolean {
     if (this.ready.length === 0 && this.onDisk > 0) this.refill();
-    for (let at_ms = this.ready.headExpiresAt_ms; at_ms > 0 && at_ms < now_ms; at_ms = this.ready.headExpiresAt_ms) {
+    for (let n = 0; n < DROPS_PER_PASS && this.headExpired(now_ms); n++) {
       const entry = this.take();
-      if (entry === undefined) break;
+      if (entry === undefined) return false;
       dropped.push(entry);
     }
+    return this.headExpired(now_ms);
+  }
+
+  private headExpired(now_ms: number): boolean {
+    const at_ms = this.ready.headExpiresAt_ms;
+    return at_ms > 0 && at_ms < now_ms;
   }
 
   /**
