@@ -1,7 +1,7 @@
 // ShardQueue's memory window and page files, without a broker: what stays in memory, what goes to
 // disk, and that everything comes back in order with its fields.
 import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Envelope, QueueEntry } from "../src/shard/message.ts";
@@ -189,4 +189,54 @@ test("expiry and a lowered limit take at most DROPS_PER_PASS entries a pass, and
   const left: number[] = [];
   for (let e = queue.take(); e !== undefined; e = queue.take()) left.push(e.id);
   expect(left).toEqual([n + 2 * DROPS_PER_PASS - 3, n + 2 * DROPS_PER_PASS - 2, n + 2 * DROPS_PER_PASS - 1, n + 2 * DROPS_PER_PASS, 99_999]);
+});
+
+/** Runs `fn` with stderr captured (the log writes there). */
+function withStderr<T>(fn: () => T): { value: T; lines: string[] } {
+  const lines: string[] = [];
+  const original = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => (lines.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    return { value: fn(), lines };
+  } finally {
+    process.stderr.write = original;
+  }
+}
+
+test("page files that cannot be written: the queue keeps its messages in memory, logs once, loses none", () => {
+  const dir = mkdtempSync(join(tmpdir(), "warren-paging-"));
+  dirs.push(dir);
+  writeFileSync(join(dir, "file"), "not a directory");
+  const queue = new ShardQueue(4, "/\0nodisk", true, {}, false, { messages: 16, bytes: 1 << 20, pageDir: join(dir, "file", "pages") });
+  const body = "w".repeat(500);
+  const { lines } = withStderr(() => {
+    for (let i = 1; i <= 10_000; i++) queue.enqueue(envelope(i, `${i}:${body}`), []);
+  });
+  expect(lines.length).toBe(1);
+  expect(lines[0]).toContain("write failed");
+  expect(queue.messageCount).toBe(10_000);
+  for (let i = 1; i <= 10_000; i++) expect(queue.take()!.id).toBe(i);
+  expect(queue.take()).toBeUndefined();
+});
+
+test("a page file that does not read back loses its block's messages, logged, and the queue goes on", () => {
+  const { queue, dir } = pagingQueue(16);
+  const body = "r".repeat(500);
+  for (let i = 1; i <= 40_000; i++) queue.enqueue(envelope(i, `${i}:${body}`), []); // ~20 MiB: three segments
+  const segments = readdirSync(dir).sort();
+  expect(segments.length).toBeGreaterThanOrEqual(3);
+  truncateSync(join(dir, "q1.1"), 0); // the second segment's blocks are gone
+  const ids: number[] = [];
+  const { lines } = withStderr(() => {
+    for (let e = queue.take(); e !== undefined; e = queue.take()) ids.push(e.id);
+  });
+  expect(lines.length).toBe(1);
+  expect(lines[0]).toContain("messages lost");
+  expect(ids.length).toBeLessThan(40_000);
+  expect(ids[0]).toBe(1);
+  expect(ids[ids.length - 1]).toBe(40_000);
+  expect(ids.every((id, i) => i === 0 || id > ids[i - 1]!)).toBe(true); // in order, what is left
+  expect(queue.messageCount).toBe(0);
+  expect(queue.readyBytes).toBe(0);
+  expect(readdirSync(dir)).toEqual([]);
 });

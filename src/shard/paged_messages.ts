@@ -12,12 +12,20 @@
 // is in the shard's journal as well, which is what recovery reads; a transient message is gone
 // after a restart, as it would be in memory. The shard deletes every page file at start-up.
 //
+// I/O errors never leave this class (they would kill the shard's receive loop, and every queue of
+// the shard with it). A block that cannot be written (ENOSPC, EIO, a missing page directory) stays
+// in memory and is read from there: nothing is lost, the queue just stops saving memory until a
+// later block's write succeeds. A block that cannot be read back is lost from the queue: its
+// transient messages are gone for good; its persistent messages of a durable queue are still in
+// the journal (never removed from it) and come back at the next start-up.
+//
 // I/O is synchronous: writes land in the page cache (~0.3 ms per MiB) and a read happens once per
 // block, so the shard's thread waits far less on it than on its own delivery work; fdatasync,
 // which does block for milliseconds, is never called on these files.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { invariant } from "../invariant.ts";
+import { log } from "../log.ts";
 import { copyBytes } from "../copy_bytes.ts";
 import type { Envelope, QueueEntry } from "./message.ts";
 import type { ReadyMessages } from "./ready_queue.ts";
@@ -40,6 +48,8 @@ class Block {
   view: DataView | null = null;
   length = 0;
   records = 0;
+  /** Envelope bytes of the records not yet taken (what is lost if the block cannot be read back). */
+  envelopeBytes = 0;
   /** Next record to take (the head block only). */
   readAt = 0;
   written = false;
@@ -69,6 +79,9 @@ export class PagedMessages {
   private spare: Uint8Array | null = null;
   /** Capacity of the next tail block. */
   private nextCapacity = FIRST_BLOCK_BYTES;
+  /** A write / a read of this queue's page files failed (logged once each). */
+  private writeFailed = false;
+  private readFailed = false;
   count = 0;
   /** Envelope bytes of the paged messages. */
   bytes = 0;
@@ -101,6 +114,7 @@ export class PagedMessages {
     copyBytes(b, tail.length + RECORD_HEADER_BYTES, env.buf, env.at, env.length);
     tail.length += size;
     tail.records++;
+    tail.envelopeBytes += env.length;
     this.count++;
     this.bytes += env.length;
   }
@@ -113,6 +127,7 @@ export class PagedMessages {
     let moved = 0;
     while (this.count > 0 && (ready.length < maxMessages && moved < maxBytes || moved === 0)) {
       const block = this.headBlock();
+      if (block === null) break; // unreadable, and nothing was paged behind it
       const view = block.view!;
       const at = block.readAt;
       const length = view.getUint32(at);
@@ -126,6 +141,7 @@ export class PagedMessages {
       ready.push(env, view.getFloat64(at + 12), (flags & FLAG_REDELIVERED) !== 0, view.getFloat64(at + 20), view.getUint32(at + 28));
       block.readAt += RECORD_HEADER_BYTES + length;
       block.records--;
+      block.envelopeBytes -= length;
       this.count--;
       this.bytes -= length;
       moved += length;
@@ -139,6 +155,7 @@ export class PagedMessages {
   clear(each: (entry: QueueEntry) => void): void {
     while (this.count > 0) {
       const block = this.headBlock();
+      if (block === null) break;
       const view = block.view!;
       const at = block.readAt;
       const length = view.getUint32(at);
@@ -157,6 +174,7 @@ export class PagedMessages {
       });
       block.readAt += RECORD_HEADER_BYTES + length;
       block.records--;
+      block.envelopeBytes -= length;
       this.count--;
       this.bytes -= length;
       if (block.records === 0) this.dropHead();
@@ -166,10 +184,7 @@ export class PagedMessages {
 
   /** Closes and deletes every segment file (the queue is gone, or everything was taken). */
   close(): void {
-    for (const [segment, fd] of this.fds) {
-      fs.closeSync(fd);
-      fs.rmSync(this.file(segment), { force: true });
-    }
+    for (const segment of this.fds.keys()) this.closeSegment(segment);
     this.fds.clear();
     this.blocks.length = 0;
     this.head = 0;
@@ -189,22 +204,52 @@ export class PagedMessages {
     return held;
   }
 
-  /** The head block with its bytes in memory (read back from its segment if it was written out). */
-  private headBlock(): Block {
-    const block = this.blocks[this.head];
-    invariant(block !== undefined, "paged messages", "a paged message has a block");
-    if (block.bytes === null) {
-      const bytes = new Uint8Array(block.length);
-      let read = 0;
-      const fd = this.fds.get(block.segment)!;
-      while (read < block.length) {
-        const n = fs.readSync(fd, bytes, read, block.length - read, block.fileOffset + read);
-        invariant(n > 0, "paged messages", "a written block reads back whole");
-        read += n;
+  /**
+   * The head block with its bytes in memory (read back from its segment if it was written out).
+   * A block that does not read back is dropped with its messages (see the header): null when
+   * nothing is left behind it.
+   */
+  private headBlock(): Block | null {
+    for (;;) {
+      const block = this.blocks[this.head];
+      invariant(block !== undefined, "paged messages", "a paged message has a block");
+      if (block.bytes !== null) return block;
+      try {
+        block.hold(this.readBlock(block));
+        return block;
+      } catch (err) {
+        if (!this.readFailed) log.error(`page file ${this.file(block.segment)}: ${block.records} messages lost, the block does not read back (later unreadable blocks of this queue are not logged): ${String(err)}`);
+        this.readFailed = true;
+        this.count -= block.records;
+        this.bytes -= block.envelopeBytes;
+        block.records = 0;
+        this.dropHead();
+        if (this.count === 0) return null;
       }
-      block.hold(bytes);
     }
-    return block;
+  }
+
+  private readBlock(block: Block): Uint8Array {
+    const fd = this.fds.get(block.segment);
+    if (fd === undefined) throw new Error("its segment is not open");
+    const bytes = new Uint8Array(block.length);
+    for (let read = 0; read < block.length; ) {
+      const n = fs.readSync(fd, bytes, read, block.length - read, block.fileOffset + read);
+      if (n <= 0) throw new Error(`the file ends at ${block.fileOffset + read}, before ${block.fileOffset + block.length}`);
+      read += n;
+    }
+    return bytes;
+  }
+
+  /** Closes and deletes a segment file; a failure only leaves a file the next start-up deletes. */
+  private closeSegment(segment: number): void {
+    const fd = this.fds.get(segment);
+    try {
+      if (fd !== undefined) fs.closeSync(fd);
+      fs.rmSync(this.file(segment), { force: true });
+    } catch (err) {
+      log.warn(`page file ${this.file(segment)}: not deleted: ${String(err)}`);
+    }
   }
 
   /** The head block is used up: forget it, and delete its segment when no later block is in it. */
@@ -213,13 +258,9 @@ export class PagedMessages {
     block.hold(null);
     this.head++;
     const next = this.blocks[this.head];
-    if (next === undefined || next.segment !== block.segment) {
-      const fd = this.fds.get(block.segment);
-      if (fd !== undefined) {
-        fs.closeSync(fd);
-        fs.rmSync(this.file(block.segment), { force: true });
-        this.fds.delete(block.segment);
-      }
+    if ((next === undefined || next.segment !== block.segment) && this.fds.has(block.segment)) {
+      this.closeSegment(block.segment);
+      this.fds.delete(block.segment);
     }
     if (this.head === this.blocks.length) {
       // Drained: nothing to reuse a spare for until the queue pages again, which starts small.
@@ -249,15 +290,29 @@ export class PagedMessages {
     return block;
   }
 
-  /** Writes a full tail block to its segment; its bytes leave memory unless it is the head. */
+  /**
+   * Writes a full tail block to its segment; its bytes leave memory unless it is the head. When
+   * the write fails the block keeps its bytes and is read from memory (nothing is lost); later
+   * blocks try again.
+   */
   private write(block: Block): void {
-    let fd = this.fds.get(block.segment);
-    if (fd === undefined) {
-      fd = fs.openSync(this.file(block.segment), "w+");
-      this.fds.set(block.segment, fd);
+    try {
+      let fd = this.fds.get(block.segment);
+      if (fd === undefined) {
+        fd = fs.openSync(this.file(block.segment), "w+");
+        this.fds.set(block.segment, fd);
+      }
+      let written = 0;
+      while (written < block.length) written += fs.writeSync(fd, block.bytes!, written, block.length - written, block.fileOffset + written);
+    } catch (err) {
+      if (!this.writeFailed) log.error(`page file ${this.file(block.segment)}: write failed, the queue keeps its messages in memory until a write succeeds: ${String(err)}`);
+      this.writeFailed = true;
+      // Not `written`: a later append must not go into it (it is no longer the tail), and it
+      // reads back from its bytes.
+      return;
     }
-    let written = 0;
-    while (written < block.length) written += fs.writeSync(fd, block.bytes!, written, block.length - written, block.fileOffset + written);
+    if (this.writeFailed) log.info(`page file ${this.file(block.segment)}: writes succeed again`);
+    this.writeFailed = false;
     block.written = true;
     if (block !== this.blocks[this.head]) {
       // Only a full-size buffer is worth keeping: smaller ones are not asked for again until a drain.
