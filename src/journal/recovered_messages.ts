@@ -14,6 +14,7 @@
 // The segments it still has to read are pinned: compaction leaves them alone (it would move
 // records out from under the reader), and they hold live messages so they are not deleted.
 import * as fs from "node:fs";
+import { preadFully } from "./file_io.ts";
 import type { MessageIndex, MovedRecord } from "./message_index.ts";
 import type { QueueNameCodec } from "./queue_name_codec.ts";
 import { decodeRecord } from "./record_decoder.ts";
@@ -198,11 +199,8 @@ export class RecoveredMessages {
     const size = Math.min(Math.max(READ_WINDOW_BYTES, length), segment.size_bytes - offset);
     // A fresh buffer each time: messages handed out keep referring to the previous one.
     const buf = new Uint8Array(size);
-    for (let done = 0; done < size; ) {
-      const n = fs.readSync(this.fd!, buf, done, size - done, offset + done);
-      if (n <= 0) throw new Error(`journal: ${segment.path} ends at ${offset + done}, before ${offset + size}`);
-      done += n;
-    }
+    const done = preadFully(this.fd!, buf, offset);
+    if (done < size) throw new Error(`journal: ${segment.path} ends at ${offset + done}, before ${offset + size}`);
     this.window = buf;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.windowStart = offset;
@@ -219,11 +217,7 @@ function readAt(segment: Segment, offset: number, length: number): Uint8Array {
   const fd = fs.openSync(segment.path, "r");
   try {
     const buf = new Uint8Array(length);
-    for (let done = 0; done < length; ) {
-      const n = fs.readSync(fd, buf, done, length - done, offset + done);
-      if (n <= 0) throw new Error(`journal: ${segment.path} ends before ${offset + length}`);
-      done += n;
-    }
+    if (preadFully(fd, buf, offset) < length) throw new Error(`journal: ${segment.path} ends before ${offset + length}`);
     return buf;
   } finally {
     fs.closeSync(fd);

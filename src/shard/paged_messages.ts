@@ -25,6 +25,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { invariant } from "../invariant.ts";
+import { preadFully } from "../journal/file_io.ts";
 import { log } from "../log.ts";
 import { copyBytes } from "../copy_bytes.ts";
 import type { Envelope, QueueEntry } from "./message.ts";
@@ -87,6 +88,8 @@ export class PagedMessages {
   bytes = 0;
   /** The message being moved into the window: ReadyMessages.push copies its fields. */
   private readonly scratch: { -readonly [K in keyof Envelope]: Envelope[K] } = { id: 0, buf: NO_BYTES, at: 0, length: 0, slab: null, persistent: false };
+  /** The entry fields of the record takeHead took last. */
+  private readonly taken = { position: 0, redelivered: false, expiresAt_ms: 0, deliveryCount: 0 };
 
   constructor(
     private readonly dir: string,
@@ -125,61 +128,57 @@ export class PagedMessages {
    */
   refill(ready: ReadyMessages, maxMessages: number, maxBytes: number): number {
     let moved = 0;
+    const env = this.scratch;
+    const t = this.taken;
     while (this.count > 0 && (ready.length < maxMessages && moved < maxBytes || moved === 0)) {
-      const block = this.headBlock();
-      if (block === null) break; // unreadable, and nothing was paged behind it
-      const view = block.view!;
-      const at = block.readAt;
-      const length = view.getUint32(at);
-      const flags = view.getUint8(at + 32);
-      const env = this.scratch;
-      env.id = view.getFloat64(at + 4);
-      env.buf = block.bytes!;
-      env.at = at + RECORD_HEADER_BYTES;
-      env.length = length;
-      env.persistent = (flags & FLAG_PERSISTENT) !== 0;
-      ready.push(env, view.getFloat64(at + 12), (flags & FLAG_REDELIVERED) !== 0, view.getFloat64(at + 20), view.getUint32(at + 28));
-      block.readAt += RECORD_HEADER_BYTES + length;
-      block.records--;
-      block.envelopeBytes -= length;
-      this.count--;
-      this.bytes -= length;
-      moved += length;
-      if (block.records === 0) this.dropHead();
+      if (!this.takeHead()) break; // unreadable, and nothing was paged behind it
+      ready.push(env, t.position, t.redelivered, t.expiresAt_ms, t.deliveryCount);
+      moved += env.length;
     }
-    this.scratch.buf = NO_BYTES;
+    env.buf = NO_BYTES;
     return moved;
   }
 
   /** Takes every paged message out (in order) and deletes the files: purge and delete. */
   clear(each: (entry: QueueEntry) => void): void {
-    while (this.count > 0) {
-      const block = this.headBlock();
-      if (block === null) break;
-      const view = block.view!;
-      const at = block.readAt;
-      const length = view.getUint32(at);
-      const flags = view.getUint8(at + 32);
-      each({
-        id: view.getFloat64(at + 4),
-        buf: block.bytes!,
-        at: at + RECORD_HEADER_BYTES,
-        length,
-        slab: null,
-        persistent: (flags & FLAG_PERSISTENT) !== 0,
-        position: view.getFloat64(at + 12),
-        redelivered: (flags & FLAG_REDELIVERED) !== 0,
-        expiresAt_ms: view.getFloat64(at + 20),
-        deliveryCount: view.getUint32(at + 28),
-      });
-      block.readAt += RECORD_HEADER_BYTES + length;
-      block.records--;
-      block.envelopeBytes -= length;
-      this.count--;
-      this.bytes -= length;
-      if (block.records === 0) this.dropHead();
+    const env = this.scratch;
+    const t = this.taken;
+    while (this.count > 0 && this.takeHead()) {
+      each({ ...env, slab: null, position: t.position, redelivered: t.redelivered, expiresAt_ms: t.expiresAt_ms, deliveryCount: t.deliveryCount });
     }
+    env.buf = NO_BYTES;
     this.close();
+  }
+
+  /**
+   * Decodes the head record into `scratch` (its envelope) and `taken` (its entry fields) and takes
+   * it off the head; false when there is none left that reads back.
+   */
+  private takeHead(): boolean {
+    const block = this.headBlock();
+    if (block === null) return false;
+    const view = block.view!;
+    const at = block.readAt;
+    const length = view.getUint32(at);
+    const flags = view.getUint8(at + 32);
+    const env = this.scratch;
+    env.id = view.getFloat64(at + 4);
+    env.buf = block.bytes!;
+    env.at = at + RECORD_HEADER_BYTES;
+    env.length = length;
+    env.persistent = (flags & FLAG_PERSISTENT) !== 0;
+    const t = this.taken;
+    t.position = view.getFloat64(at + 12);
+    t.redelivered = (flags & FLAG_REDELIVERED) !== 0;
+    t.expiresAt_ms = view.getFloat64(at + 20);
+    t.deliveryCount = view.getUint32(at + 28);
+    block.readAt += RECORD_HEADER_BYTES + length;
+    block.records--;
+    block.envelopeBytes -= length;
+    this.count--;
+    this.bytes -= length;
+    if (block.records === 0) this.dropHead(); // its bytes stay alive through env.buf
+    return true;
   }
 
   /** Closes and deletes every segment file (the queue is gone, or everything was taken). */
@@ -233,11 +232,8 @@ export class PagedMessages {
     const fd = this.fds.get(block.segment);
     if (fd === undefined) throw new Error("its segment is not open");
     const bytes = new Uint8Array(block.length);
-    for (let read = 0; read < block.length; ) {
-      const n = fs.readSync(fd, bytes, read, block.length - read, block.fileOffset + read);
-      if (n <= 0) throw new Error(`the file ends at ${block.fileOffset + read}, before ${block.fileOffset + block.length}`);
-      read += n;
-    }
+    const read = preadFully(fd, bytes, block.fileOffset);
+    if (read < block.length) throw new Error(`the file ends at ${block.fileOffset + read}, before ${block.fileOffset + block.length}`);
     return bytes;
   }
 
