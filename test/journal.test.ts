@@ -113,6 +113,47 @@ describe("journal replay", () => {
     await reopened.close();
   });
 
+  test("a recovered queue's payloads keep at most about 4x their bytes of read buffers alive, however sparse its records", async () => {
+    /** Takes `q` in batches as a memory window would; the distinct buffers its payloads refer to, against the payload bytes. */
+    const retained = (q: import("../src/journal/journal.ts").RecoveredMessages, texts: string[]) => {
+      const buffers = new Set<ArrayBufferLike>();
+      let payload = 0;
+      while (q.count > 0) {
+        q.take(256, (_id, buf, at, length) => {
+          buffers.add(buf.buffer);
+          payload += length;
+          texts.push(new TextDecoder().decode(buf.subarray(at, at + length)));
+        });
+      }
+      let held = 0;
+      for (const b of buffers) held += b.byteLength;
+      return { payload, held };
+    };
+    for (const [name, othersPerOne, otherBytes] of [["1:1", 1, 600], ["sparse", 1, 20_000]] as const) {
+      const dir = tempDir();
+      const { journal } = openJournal(dir);
+      const expected: string[] = [];
+      for (let i = 0; i < 600; i++) {
+        const text = `a${i}-${"a".repeat(200)}`;
+        expected.push(text);
+        put(journal, ["v\0a"], text);
+        for (let j = 0; j < othersPerOne; j++) put(journal, ["v\0b"], "b".repeat(otherBytes));
+      }
+      await journal.close();
+      const reopened = Journal.open({ dir, fsync: "always" });
+      const readers = new Map<string, import("../src/journal/journal.ts").RecoveredMessages>();
+      reopened.replay({ queue: (queue, messages) => readers.set(queue, messages) });
+      const texts: string[] = [];
+      const { payload, held } = retained(readers.get("v\0a")!, texts);
+      expect(texts).toEqual(expected);
+      // Referenced read buffers are at least a quarter payload; the last one may be cut short.
+      expect({ name, ok: held <= 4 * payload + (1 << 20) }).toEqual({ name, ok: true });
+      if (name === "sparse") expect(held).toBeLessThan(2 * payload); // copied, not a 1 MiB buffer per few messages
+      readers.get("v\0b")!.close();
+      await reopened.close();
+    }
+  });
+
   test("replays many messages into several queues in msgId order", async () => {
     const dir = tempDir();
     const { journal } = openJournal(dir, { segment_bytes: 1 << 20 });

@@ -104,3 +104,22 @@ test("the last consumer's cancel takes a queue out of flow", async () => {
   await h.settled();
   expect(h.flow).toEqual([{ queueId: 1, on: true }, { queueId: 1, on: false }]);
 });
+
+test("lowering x-max-length on a long queue trims it in capped passes, down to its newest messages", async () => {
+  h = new ShardHarness();
+  h.declare(1);
+  const n = 3 * 4096 + 500; // more than two passes (DROPS_PER_PASS)
+  for (let i = 0; i < n; i++) {
+    h.publish([1], `m${i}`);
+    if (i % 1000 === 999) await h.settled();
+  }
+  await h.settled();
+  h.link.setLimits(1, { maxLength: 10 });
+  h.flush();
+  const deadline = Date.now() + 10_000;
+  while ((await h.counts(1)).ready > 10 && Date.now() < deadline) await Bun.sleep(5);
+  expect(await h.counts(1)).toEqual({ ready: 10, unacked: 0 });
+  h.consume(1, 1, 100, true);
+  await h.settled();
+  expect(h.deliveries.map((d) => d.body)).toEqual(Array.from({ length: 10 }, (_, i) => `m${n - 10 + i}`));
+});

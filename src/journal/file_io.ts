@@ -3,7 +3,9 @@ import * as fs from "node:fs";
 // Promise wrappers over node:fs *callback* APIs. Measured on Bun 1.4.5: these run on a
 // worker thread (a 1 ms setInterval keeps ticking, max gap 2.6 ms, through 64 MiB writes
 // and fdatasyncs), and cost ~254 µs per small write+fdatasync against ~283 µs for
-// fs.promises. The shard's thread must never wait on the disk, so nothing here is *Sync.
+// fs.promises. The shard's thread must never wait on the disk for a write, so nothing here is
+// *Sync but preadFully, for the readers that are synchronous by design (replay at start-up,
+// recovered messages and page blocks read back one block at a time).
 
 /** writev may take at most IOV_MAX (1024 on Linux) buffers per call; stay well under. */
 const BUFFERS_PER_WRITEV = 64;
@@ -31,6 +33,20 @@ export function unlinkFile(file: string): Promise<void> {
 
 export function readWholeFile(file: string): Promise<Uint8Array> {
   return new Promise((resolve, reject) => fs.readFile(file, (err, data) => (err ? reject(err) : resolve(data))));
+}
+
+/**
+ * Reads `length` bytes at file `position` into `buf` from `at`, resuming after short reads;
+ * returns the bytes read, fewer only when the file ends first (the caller says what that means).
+ */
+export function preadFully(fd: number, buf: Uint8Array, position: number, length = buf.length, at = 0): number {
+  let done = 0;
+  while (done < length) {
+    const n = fs.readSync(fd, buf, at + done, length - done, position + done);
+    if (n <= 0) break;
+    done += n;
+  }
+  return done;
 }
 
 /** Writes all of `views` at `position`, resuming after short writes. */

@@ -5,9 +5,16 @@
 // records; messages compaction copied forward (REWRITE) are merged in by msgId, so the queue
 // gets its messages in msgId order (FIFO) either way.
 //
+// Handed-out payloads refer into the read buffer, unless the buffer is mostly other queues' records
+// (less than a quarter of it is this take's payloads): then they are copied into one compact buffer
+// per take, so a queue whose records are sparse in the journal does not keep a 1 MiB read buffer
+// alive per message in its memory window. A referenced buffer is thus at most 4x the payloads that
+// were handed out of it.
+//
 // The segments it still has to read are pinned: compaction leaves them alone (it would move
 // records out from under the reader), and they hold live messages so they are not deleted.
 import * as fs from "node:fs";
+import { preadFully } from "./file_io.ts";
 import type { MessageIndex, MovedRecord } from "./message_index.ts";
 import type { QueueNameCodec } from "./queue_name_codec.ts";
 import { decodeRecord } from "./record_decoder.ts";
@@ -16,6 +23,8 @@ import type { Segment } from "./segment.ts";
 
 /** Bytes read from a segment at a time; a longer record gets a read of its own size. */
 const READ_WINDOW_BYTES = 1024 * 1024;
+/** Payloads taken out of a read buffer are copied unless they are at least 1/this of it. */
+const SPARSE_FRACTION = 4;
 
 /** A recovered message: payload = buf[at, at + length), valid as long as buf is referenced. */
 export type RecoveredSink = (msgId: number, buf: Uint8Array, at: number, length: number, redelivered: boolean) => void;
@@ -42,6 +51,10 @@ export class RecoveredMessages {
   /** The next live native message, once found (peeked ahead of the moved ones). */
   private next: { msgId: number; at: number; length: number; delivered: boolean } | null = null;
   private closed = false;
+  /** Native messages of the current take out of `pendingBuf`, not yet handed to the sink. */
+  private readonly pending: { msgId: number; at: number; length: number; delivered: boolean }[] = [];
+  private pendingBuf: Uint8Array | null = null;
+  private pendingBytes = 0;
 
   constructor(
     readonly queue: string,
@@ -67,24 +80,58 @@ export class RecoveredMessages {
   /** Hands up to `max` messages to `each`, in msgId order; returns how many. */
   take(max: number, each: RecoveredSink): number {
     let taken = 0;
-    while (taken < max && this.count > 0) {
-      const native = this.peekNative();
-      const moved = this.moved[this.movedAt];
-      if (moved !== undefined && (native === null || moved.msgId < native.msgId)) {
-        this.movedAt++;
-        moved.record.segment.pins--;
-        const payload = readAt(moved.record.segment, moved.record.payload_offset, moved.record.payload_bytes);
-        this.handOut(each, moved.msgId, payload, 0, payload.length, moved.delivered);
-      } else if (native !== null) {
-        this.next = null;
-        this.handOut(each, native.msgId, this.window, native.at, native.length, native.delivered);
-      } else {
-        break; // the counts promised more than the segments hold: stop rather than spin
+    try {
+      while (taken < max && this.count > 0) {
+        const native = this.peekNative();
+        const moved = this.moved[this.movedAt];
+        if (moved !== undefined && (native === null || moved.msgId < native.msgId)) {
+          this.movedAt++;
+          moved.record.segment.pins--;
+          const payload = readAt(moved.record.segment, moved.record.payload_offset, moved.record.payload_bytes);
+          this.flush(each); // the ones ahead of it first: msgId order
+          this.account();
+          each(moved.msgId, payload, 0, payload.length, moved.delivered);
+        } else if (native !== null) {
+          this.next = null;
+          if (this.pendingBuf !== this.window) this.flush(each);
+          this.pendingBuf = this.window;
+          this.pending.push(native);
+          this.pendingBytes += native.length;
+          this.account();
+        } else {
+          break; // the counts promised more than the segments hold: stop rather than spin
+        }
+        taken++;
       }
-      taken++;
+    } finally {
+      this.flush(each); // also when a read throws: what was counted out reaches the queue
     }
     if (this.count === 0 || taken < max) this.close(); // all read (or the counts promised more than the files hold)
     return taken;
+  }
+
+  /**
+   * Hands the pending native messages to the sink: referring into their read buffer when they are
+   * a fair share of it, else copied into one buffer of their own (see the header).
+   */
+  private flush(each: RecoveredSink): void {
+    const buf = this.pendingBuf;
+    if (buf === null) return;
+    const pending = this.pending;
+    if (this.pendingBytes * SPARSE_FRACTION >= buf.length) {
+      for (const m of pending) each(m.msgId, buf, m.at, m.length, m.delivered);
+    } else {
+      const compact = new Uint8Array(this.pendingBytes);
+      let at = 0;
+      for (const m of pending) {
+        compact.set(buf.subarray(m.at, m.at + m.length), at);
+        each(m.msgId, compact, at, m.length, m.delivered);
+        at += m.length;
+      }
+    }
+    pending.length = 0;
+    this.pendingBuf = null;
+    this.pendingBytes = 0;
   }
 
   /** Releases the files and pins (the queue was deleted, purged or is fully read). */
@@ -99,11 +146,11 @@ export class RecoveredMessages {
     this.count = 0;
   }
 
-  private handOut(each: RecoveredSink, msgId: number, buf: Uint8Array, at: number, length: number, delivered: boolean): void {
+  /** One message leaves the count (and its share of the estimate). */
+  private account(): void {
     const share = this.bytes_estimate / this.count;
     this.count--;
     this.bytes_estimate = Math.max(0, this.bytes_estimate - share);
-    each(msgId, buf, at, length, delivered);
   }
 
   /** The next live native record of this queue (scanning forward), or null when none is left. */
@@ -152,11 +199,8 @@ export class RecoveredMessages {
     const size = Math.min(Math.max(READ_WINDOW_BYTES, length), segment.size_bytes - offset);
     // A fresh buffer each time: messages handed out keep referring to the previous one.
     const buf = new Uint8Array(size);
-    for (let done = 0; done < size; ) {
-      const n = fs.readSync(this.fd!, buf, done, size - done, offset + done);
-      if (n <= 0) throw new Error(`journal: ${segment.path} ends at ${offset + done}, before ${offset + size}`);
-      done += n;
-    }
+    const done = preadFully(this.fd!, buf, offset);
+    if (done < size) throw new Error(`journal: ${segment.path} ends at ${offset + done}, before ${offset + size}`);
     this.window = buf;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.windowStart = offset;
@@ -173,11 +217,7 @@ function readAt(segment: Segment, offset: number, length: number): Uint8Array {
   const fd = fs.openSync(segment.path, "r");
   try {
     const buf = new Uint8Array(length);
-    for (let done = 0; done < length; ) {
-      const n = fs.readSync(fd, buf, done, length - done, offset + done);
-      if (n <= 0) throw new Error(`journal: ${segment.path} ends before ${offset + length}`);
-      done += n;
-    }
+    if (preadFully(fd, buf, offset) < length) throw new Error(`journal: ${segment.path} ends before ${offset + length}`);
     return buf;
   } finally {
     fs.closeSync(fd);

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { preadFully } from "./file_io.ts";
 import { JournalCorruptError } from "./journal_corrupt_error.ts";
 import type { MessageIndex } from "./message_index.ts";
 import type { QueueNameCodec } from "./queue_name_codec.ts";
@@ -218,11 +219,8 @@ function readInto(file: string, grow: (buffer: Uint8Array) => void, buffer: Uint
       buffer = new Uint8Array(size);
       grow(buffer);
     }
-    for (let done = 0; done < size; ) {
-      const n = fs.readSync(fd, buffer, done, size - done, done);
-      if (n <= 0) throw new Error(`ends at ${done} of ${size} bytes`);
-      done += n;
-    }
+    const done = preadFully(fd, buffer, 0, size);
+    if (done < size) throw new Error(`ends at ${done} of ${size} bytes`);
     return buffer.subarray(0, size);
   } finally {
     fs.closeSync(fd);

@@ -32,6 +32,13 @@ export const ALL_IN_MEMORY: MemoryWindow = { messages: Infinity, bytes: Infinity
 
 /** Recovered messages are read into the window this many at a time. */
 const RECOVERED_BATCH = 256;
+/**
+ * Entries one pass of trim or dropExpired takes at most. Each take may read the next block back
+ * from disk, so an uncapped pass over a long paged queue (ten million messages past their TTL)
+ * would hold every block in `dropped` at once and keep the shard's thread from all its other
+ * queues for minutes; the shard runs the rest in later passes (Shard.trim, armSweep).
+ */
+export const DROPS_PER_PASS = 4096;
 const NO_BYTES = new Uint8Array(0);
 
 export class ShardQueue {
@@ -102,29 +109,52 @@ export class ShardQueue {
     this.refill();
   }
 
-  /** Takes head entries while the queue is over x-max-length / x-max-length-bytes (after adopt or new limits). */
-  trim(dropped: QueueEntry[]): void {
-    while (this.messageCount > 0 && this.exceeds(this.messageCount, this.readyBytes)) dropped.push(this.take()!);
+  /**
+   * Takes head entries while the queue is over x-max-length / x-max-length-bytes under drop-head
+   * (after adopt or new limits), at most DROPS_PER_PASS of them; true when it is still over
+   * (another pass is due).
+   */
+  trim(dropped: QueueEntry[]): boolean {
+    for (let n = 0; n < DROPS_PER_PASS && this.overLimit; n++) {
+      const entry = this.take();
+      if (entry === undefined) return false;
+      dropped.push(entry);
+    }
+    return this.overLimit;
+  }
+
+  /** Over x-max-length / x-max-length-bytes under drop-head: trim has head entries to take. */
+  get overLimit(): boolean {
+    const overflow = this.limits.overflow;
+    if (overflow === "reject-publish" || overflow === "reject-publish-dlx") return false;
+    return this.messageCount > 0 && this.exceeds(this.messageCount, this.readyBytes);
   }
 
   /**
    * Appends a message. At x-max-length / x-max-length-bytes, drop-head (the default) removes the
-   * oldest ready messages into `dropped`; reject-publish refuses the new one. Unless refused, the
-   * message is this queue's from here on (dropped entries are released by whoever takes `dropped`).
+   * oldest ready messages into `dropped` (at most DROPS_PER_PASS: a queue further over its limit,
+   * being trimmed, keeps the message and stays overLimit); reject-publish refuses the new one.
+   * Unless refused, the message is this queue's from here on (dropped entries are released by
+   * whoever takes `dropped`).
    */
   enqueue(env: Envelope, dropped: QueueEntry[], expiresAt_ms = 0, redelivered = false): EnqueueResult {
     const size = env.length;
     if (this.wouldOverflow(size) && (this.limits.overflow === "reject-publish" || this.limits.overflow === "reject-publish-dlx")) return "refused";
     const position = this.nextPosition++;
-    while (this.messageCount > 0 && this.wouldOverflow(size)) dropped.push(this.take()!);
-    if (this.wouldOverflow(size)) {
+    for (let n = 0; n < DROPS_PER_PASS && this.messageCount > 0 && this.wouldOverflow(size); n++) {
+      const entry = this.take();
+      if (entry === undefined) break;
+      dropped.push(entry);
+    }
+    if (this.messageCount === 0 && this.wouldOverflow(size)) {
       // max-length 0: the message itself is dropped at once, as RabbitMQ does.
       dropped.push({ ...env, position, redelivered, expiresAt_ms, deliveryCount: 0 });
       return "queued";
     }
     if (expiresAt_ms !== 0) this.expiring++;
-    // The window is never empty while messages are on disk: an empty one takes the message itself.
-    if (this.pageable && this.ready.length > 0 && (this.onDisk > 0 || this.ready.length >= this.window.messages || this.windowBytes + size > this.window.bytes)) {
+    // Behind anything on disk the message goes to disk too, even into an empty window (FIFO); with
+    // nothing on disk an empty window takes it itself, however large, so it never waits on disk.
+    if (this.pageable && (this.onDisk > 0 || (this.ready.length > 0 && (this.ready.length >= this.window.messages || this.windowBytes + size > this.window.bytes)))) {
       this.paged ??= new PagedMessages(this.window.pageDir!, `q${this.id}`);
       this.paged.append(env, position, redelivered, expiresAt_ms, 0);
       return "paged";
@@ -136,18 +166,21 @@ export class ShardQueue {
 
   /**
    * New effective limits (a policy was set or cleared). As RabbitMQ's classic queue does, a lower
-   * max-length or max-length-bytes drops the oldest ready messages into `dropped` at once under
-   * drop-head; reject-publish keeps what is there and refuses new messages. A TTL applies to
-   * messages enqueued from now on (each message's expiry is fixed when it arrives).
+   * max-length or max-length-bytes drops the oldest ready messages into `dropped` under drop-head
+   * (a pass of trim: true when more passes are due); reject-publish keeps what is there and refuses
+   * new messages. A TTL applies to messages enqueued from now on (each message's expiry is fixed
+   * when it arrives).
    */
-  setLimits(limits: QueueLimits, dropped: QueueEntry[]): void {
+  setLimits(limits: QueueLimits, dropped: QueueEntry[]): boolean {
     this.limits = limits;
-    if (limits.overflow === "reject-publish" || limits.overflow === "reject-publish-dlx") return;
-    this.trim(dropped);
+    return this.trim(dropped);
   }
 
   /** Takes the head ready entry (refilling the window from disk as it drains). */
   take(): QueueEntry | undefined {
+    // The window can be empty with messages on disk (a window of 0 bytes, or every entry taken
+    // before a refill could run): the head is then on disk.
+    if (this.ready.length === 0 && this.onDisk > 0) this.refill();
     const entry = this.ready.shift();
     if (entry !== undefined) {
       this.windowBytes -= entry.length;
@@ -157,13 +190,17 @@ export class ShardQueue {
     return entry;
   }
 
-  /** Moves messages from disk into the window until it is full (recovered ones first). */
+  /**
+   * Moves messages from disk into the window until it is full (recovered ones first); at least one
+   * moves into an empty window, whatever its limits, so a take always finds the head.
+   */
   private refill(): void {
     const r = this.recovered;
     if (r !== null) {
       const all = !this.pageable;
-      while (r.count > 0 && (all || (this.ready.length < this.window.messages && this.windowBytes < this.window.bytes))) {
-        if (r.take(all ? r.count : RECOVERED_BATCH, this.adoptOne) === 0) break;
+      while (r.count > 0 && (all || this.ready.length === 0 || (this.ready.length < this.window.messages && this.windowBytes < this.window.bytes))) {
+        const batch = all ? r.count : Math.max(1, Math.min(RECOVERED_BATCH, this.window.messages - this.ready.length));
+        if (r.take(batch, this.adoptOne) === 0) break;
       }
       if (r.count > 0) return;
       r.close();
@@ -195,11 +232,21 @@ export class ShardQueue {
    * Drops expired entries from the head into `dropped`. As in RabbitMQ, an entry expires only
    * once it reaches the head: a longer-lived message in front keeps later ones waiting. Strictly
    * past its time: a TTL of 0 still reaches a consumer that is ready in the same millisecond.
+   * At most DROPS_PER_PASS entries; true when the head is still expired (another pass is due).
    */
-  dropExpired(now_ms: number, dropped: QueueEntry[]): void {
-    for (let at_ms = this.ready.headExpiresAt_ms; at_ms > 0 && at_ms < now_ms; at_ms = this.ready.headExpiresAt_ms) {
-      dropped.push(this.take()!);
+  dropExpired(now_ms: number, dropped: QueueEntry[]): boolean {
+    if (this.ready.length === 0 && this.onDisk > 0) this.refill();
+    for (let n = 0; n < DROPS_PER_PASS && this.headExpired(now_ms); n++) {
+      const entry = this.take();
+      if (entry === undefined) return false;
+      dropped.push(entry);
     }
+    return this.headExpired(now_ms);
+  }
+
+  private headExpired(now_ms: number): boolean {
+    const at_ms = this.ready.headExpiresAt_ms;
+    return at_ms > 0 && at_ms < now_ms;
   }
 
   /**

@@ -95,6 +95,9 @@ export class Shard implements ShardRequests {
   /** When the armed sweepTimer fires (Date.now() ms). */
   private sweepAt_ms = 0;
   private lastSweep_ms = 0;
+  /** Queues still over a length limit after a capped trim pass (ShardQueue.trim), trimmed by trimTimer. */
+  private readonly overLimit = new Set<ShardQueue>();
+  private trimTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly sender: RecordSender,
@@ -153,17 +156,37 @@ export class Shard implements ShardRequests {
     if (messages === undefined) return;
     this.recovered.delete(queue.key);
     queue.adopt(messages, Date.now());
-    queue.trim(this.dropped);
-    this.discardDropped(queue, DeadLetterReason.maxlen);
+    this.trim(queue, queue.trim(this.dropped));
     if (queue.expiring > 0) this.watchExpiry(queue, queue.ready.headExpiresAt_ms);
   }
 
   setLimits(queueId: number, limits: QueueLimits): void {
     const queue = this.queues.get(queueId);
     if (queue === undefined) return; // deleted meanwhile
-    queue.setLimits(limits, this.dropped);
-    this.discardDropped(queue, DeadLetterReason.maxlen);
+    this.trim(queue, queue.setLimits(limits, this.dropped));
     if (queue.inFlow) this.updateFlow(queue);
+  }
+
+  /**
+   * Lets go of what a trim pass dropped; `more`: the queue is still over its limit, so another
+   * pass runs after whatever else is waiting (each pass is capped, see DROPS_PER_PASS).
+   */
+  private trim(queue: ShardQueue, more: boolean): void {
+    this.discardDropped(queue, DeadLetterReason.maxlen);
+    if (!more) {
+      this.overLimit.delete(queue);
+      return;
+    }
+    this.overLimit.add(queue);
+    this.trimTimer ??= setTimeout(() => {
+      this.trimTimer = null;
+      for (const q of [...this.overLimit]) {
+        if (q.deleted) this.overLimit.delete(q);
+        else this.trim(q, q.trim(this.dropped));
+        if (q.inFlow) this.updateFlow(q);
+      }
+      this.onBatchEnd();
+    }, 0);
   }
 
   /** The durable queues are all declared: what none adopted belongs to queues that are gone. */
@@ -237,7 +260,8 @@ export class Shard implements ShardRequests {
         continue;
       }
       if (result === "queued" && slab !== null) this.slabs.hold(slab);
-      this.discardDropped(queue, DeadLetterReason.maxlen);
+      if (queue.overLimit) this.trim(queue, true); // far over its limit: trimmed in passes
+      else this.discardDropped(queue, DeadLetterReason.maxlen);
       if (ttl_ms === 0) this.deliverOrExpire(queue, enqueued_ms);
       else if (expiresAt_ms !== 0) this.watchExpiry(queue, expiresAt_ms);
       if (env.persistent && queue.durable && this.journal !== null) (durableKeys ??= []).push(queue.key);
@@ -505,10 +529,15 @@ export class Shard implements ShardRequests {
 
   /** Drops the queue's expired head entries (dead-lettered when the queue has a dead-letter exchange). */
   private expire(queue: ShardQueue, now_ms: number): void {
-    queue.dropExpired(now_ms, this.dropped);
+    const more = queue.dropExpired(now_ms, this.dropped);
     if (queue.inFlow) this.updateFlow(queue);
     this.discardDropped(queue, DeadLetterReason.expired);
     if (queue.expiring === 0 || queue.deleted) this.expiringQueues.delete(queue);
+    else if (more) {
+      // The pass was capped with the head still expired: the next one runs once other work has.
+      this.expiringQueues.add(queue);
+      this.armSweep(now_ms);
+    }
   }
 
   private discardDropped(queue: ShardQueue, reason: number): void {
