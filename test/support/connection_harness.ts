@@ -127,6 +127,7 @@ export class TestBroker {
       dataDir,
       fsync: "never",
       skipDamaged: false,
+      indexSnapshotRecords: 0,
       queueWindowMessages: 64,
       queueWindow_bytes: 1 << 20,
       defaultUser: "guest",
