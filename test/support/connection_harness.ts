@@ -3,6 +3,7 @@
 // own protocol code and fed to connection.onData, and what the broker writes is parsed back with
 // its frame parser and method decoder. Tests wait on the broker's replies (bounded polls), never
 // on fixed sleeps.
+import { frameBytes } from "./raw_amqp.ts";
 import type { Socket } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -271,14 +272,7 @@ export class ConnectionHarness {
 
   /** A frame of any type with a raw payload. */
   sendFrame(type: number, channel: number, payload: Uint8Array): void {
-    const frame = new Uint8Array(payload.length + 8);
-    const view = new DataView(frame.buffer);
-    frame[0] = type;
-    view.setUint16(1, channel);
-    view.setUint32(3, payload.length);
-    frame.set(payload, 7);
-    frame[7 + payload.length] = 0xce;
-    this.sendBytes(frame);
+    this.sendBytes(frameBytes(type, channel, payload));
   }
 
   /** basic.publish with its content header and body frames, in one chunk. */
