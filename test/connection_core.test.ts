@@ -233,6 +233,48 @@ test("output the socket takes only part of is kept and written on drain, every b
   expect(h.unread(1)).toEqual([]);
 });
 
+/** A 64 KiB body whose every byte depends on `seed` and its position. */
+function bigBody(seed: number): string {
+  let s = "";
+  for (let i = 0; s.length < 65_536; i++) s += String.fromCharCode(97 + ((seed * 7 + i) % 26));
+  return s.slice(0, 65_536);
+}
+
+test("64 KiB bodies, whole in one read or split across reads, reach the consumer intact", async () => {
+  const h = await connected();
+  await h.declareQueue(1, "core-big");
+  await h.confirmSelect(1);
+  const bodies = [0, 1, 2, 3].map(bigBody);
+  for (const [i, body] of bodies.entries()) {
+    h.publish(1, "core-big", body, { chunks: i + 1 });
+    await h.expect("basic.ack");
+  }
+  await h.consume(1, "core-big", { consumerTag: "big", noAck: true });
+  expect(await h.deliveries(4)).toEqual(bodies.map((body, i) => ({ consumerTag: "big", deliveryTag: i + 1, redelivered: false, routingKey: "core-big", body })));
+});
+
+test("a 64 KiB body taken by reference survives a transaction, a mandatory return and a basic.get", async () => {
+  const h = await connected();
+  await h.declareQueue(1, "core-big-tx");
+  h.send(1, { name: "tx.select" });
+  await h.expect("tx.select-ok");
+  const kept = bigBody(11);
+  h.publish(1, "core-big-tx", kept);
+  h.send(1, { name: "tx.commit" });
+  await h.expect("tx.commit-ok");
+  const returned = bigBody(12);
+  h.publish(1, "no-such-queue", returned, { mandatory: true });
+  h.send(1, { name: "tx.commit" });
+  const ret = await h.next(1);
+  expect(ret.method.name).toBe("basic.return");
+  expect(new TextDecoder().decode(ret.body)).toBe(returned);
+  await h.expect("tx.commit-ok");
+  h.send(1, { name: "basic.get", queue: "core-big-tx", noAck: true });
+  const got = await h.next(1);
+  expect(got.method.name).toBe("basic.get-ok");
+  expect(new TextDecoder().decode(got.body)).toBe(kept);
+});
+
 test("connection.close is answered with close-ok, the connection leaves the server and its consumers are gone", async () => {
   const h = await connected();
   await h.declareQueue(1, "core-close");

@@ -548,9 +548,12 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     const flags = (persistent ? PublishFlag.persistent : 0) | (seq !== 0 ? PublishFlag.confirm : 0) | (expires ? PublishFlag.expires : 0);
     stampPublishRecord(r, flags, this.channelId, seq);
     if (this.tx !== null) {
-      if (routed > 0) this.tx.publishes.push({ record: r.u8.slice(0, r.length), targets: copyTargets(targets) });
+      if (routed > 0) {
+        const whole = p.materialize();
+        this.tx.publishes.push({ record: whole.u8.slice(0, whole.length), targets: copyTargets(targets) });
+      }
     } else {
-      this.sendPublish(r.u8, r.length, targets, seq);
+      this.sendPublish(r.u8, r.length, targets, seq, p.bodyView);
     }
     if (seq !== 0) this.confirms!.emit(this);
     p.reset();
@@ -574,7 +577,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     this.broker.counters.published++;
     this.counts.publish++;
     if (target !== undefined) {
-      target.deliverReply(p.routingKey, r.u8.slice(p.propsAt, p.propsAt + p.propsLength), r.u8.slice(p.bodyAt, r.length));
+      target.deliverReply(p.routingKey, r.u8.slice(p.propsAt, p.propsAt + p.propsLength), p.bodyBytes.slice());
     } else {
       this.unroutable();
     }
@@ -585,10 +588,11 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     p.reset();
   }
 
-  private sendPublish(record: Uint8Array, length: number, targets: Map<number, number[]>, seq: number): void {
+  /** `body`: the body when the record ends before it (PublishAssembler.bodyView). */
+  private sendPublish(record: Uint8Array, length: number, targets: Map<number, number[]>, seq: number, body?: Uint8Array): void {
     for (const [shard, ids] of targets) {
       if (ids.length === 0) continue;
-      this.broker.publish(this.host, shard, record, length, ids);
+      this.broker.publish(this.host, shard, record, length, ids, body);
       if (seq !== 0) this.confirms!.sentTo(seq, shard);
     }
   }
@@ -606,7 +610,7 @@ export class Channel implements ChannelEndpoint, ConfirmSink, ReplyTarget {
     const out = this.host.out;
     out.methodFrame(this.number, { name: "basic.return", replyCode: ReplyCode.noRoute, replyText: "NO_ROUTE", exchange: p.exchange, routingKey: p.routingKey });
     out.contentHeader(this.number, 60, p.bodyLength, r.u8.subarray(p.propsAt, p.propsAt + p.propsLength));
-    out.bodyFrames(this.number, r.u8.subarray(p.bodyAt, r.length), this.host.frameMax);
+    out.bodyFrames(this.number, p.bodyBytes, this.host.frameMax);
     this.host.markDirty();
   }
 

@@ -11,6 +11,12 @@ import { beginPublishRecord, endPublishEnvelope } from "../link/publish_record.t
 export const MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
 /** A buffer grown past this for one big message is dropped afterwards rather than kept per channel. */
 const KEEP_BUFFER_BYTES = 1024 * 1024;
+/**
+ * A body that arrives whole in one frame of at least this many bytes is not copied into the
+ * record: the record keeps a view of the frame and the shard link copies it once, into the ring.
+ */
+const BODY_BY_REFERENCE_MIN_BYTES = 16 * 1024;
+const NO_BODY = new Uint8Array(0);
 
 
 export class PublishAssembler {
@@ -25,6 +31,12 @@ export class PublishAssembler {
   propsAt = 0;
   propsLength = 0;
   bodyAt = 0;
+  /**
+   * The body when it was taken by reference: a view of the frame it came in, valid only while
+   * that frame is being handled (publishComplete runs inside it). Empty when the body is in
+   * `record` from bodyAt on.
+   */
+  bodyView: Uint8Array = NO_BODY;
 
   get idle(): boolean {
     return this.state === 0;
@@ -73,18 +85,38 @@ export class PublishAssembler {
       // with this 501, which is clearer and keeps the overlong bytes out of the message.
       throw new AmqpError(ReplyCode.frameError, `content body frame exceeds remaining content size (${length} bytes, ${this.bodyRemaining} left)`, "basic.publish");
     }
+    if (length === this.bodyRemaining && length >= BODY_BY_REFERENCE_MIN_BYTES && this.record.length === this.bodyAt) {
+      this.bodyView = buf.subarray(offset, offset + length);
+      this.bodyRemaining = 0;
+      return this.finish();
+    }
     this.record.bytes(buf, offset, length);
     this.bodyRemaining -= length;
     return this.bodyRemaining === 0 ? this.finish() : false;
   }
 
   get bodyLength(): number {
-    return this.record.length - this.bodyAt;
+    return this.record.length - this.bodyAt + this.bodyView.length;
+  }
+
+  /** The finished message's body, wherever it is (a view: copy it to keep it). */
+  get bodyBytes(): Uint8Array {
+    return this.bodyView.length > 0 ? this.bodyView : this.record.u8.subarray(this.bodyAt, this.record.length);
+  }
+
+  /** The whole record in `record` (a body taken by reference copied in): for paths that keep it. */
+  materialize(): RecordBuilder {
+    if (this.bodyView.length > 0) {
+      const view = this.bodyView;
+      this.bodyView = NO_BODY;
+      this.record.bytes(view, 0, view.length);
+    }
+    return this.record;
   }
 
   /** Swaps the message's raw properties (direct reply-to rewrites reply-to) in the finished record. */
   replaceProperties(props: Uint8Array): void {
-    const old = this.record;
+    const old = this.materialize();
     const body = old.u8.subarray(this.bodyAt, old.length);
     const next = new RecordBuilder(this.propsAt + props.length + body.length + 64);
     next.bytes(old.u8, 0, this.propsAt - 4);
@@ -101,11 +133,12 @@ export class PublishAssembler {
   /** Done with the record (after it was sent or buffered): get ready for the next publish. */
   reset(): void {
     this.state = 0;
+    this.bodyView = NO_BODY;
     if (this.record.u8.length > KEEP_BUFFER_BYTES) this.record = new RecordBuilder(4096);
   }
 
   private finish(): boolean {
-    endPublishEnvelope(this.record);
+    endPublishEnvelope(this.record, this.bodyView.length);
     return true;
   }
 }

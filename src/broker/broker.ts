@@ -599,10 +599,13 @@ export class Broker implements ShardEvents {
     this.scheduleFlush();
   }
 
-  /** A routed publish record to one shard's target queues; the publisher may be paused (publish_flow.ts). */
-  publish(publisher: Publisher, shard: number, record: Uint8Array, length: number, queueIds: readonly number[]): void {
+  /**
+   * A routed publish record to one shard's target queues, the body after it when `body` is given
+   * (ShardLink.publish); the publisher may be paused (publish_flow.ts).
+   */
+  publish(publisher: Publisher, shard: number, record: Uint8Array, length: number, queueIds: readonly number[], body?: Uint8Array): void {
     const link = this.pool.links[shard]!;
-    link.publish(record, length, queueIds);
+    link.publish(record, length, queueIds, body);
     this.flow.sent(publisher, link);
     this.scheduleFlush();
   }

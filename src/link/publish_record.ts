@@ -18,9 +18,12 @@ export function beginPublishRecord(r: RecordBuilder, exchange: string, routingKe
   beginEnvelope(r, exchange, routingKey);
 }
 
-/** The envelope is complete: its length goes into the header. */
-export function endPublishEnvelope(r: RecordBuilder): void {
-  r.view.setUint32(ENVELOPE_LENGTH_AT, r.length - ENVELOPE_AT);
+/**
+ * The envelope is complete: its length goes into the header. `bodyAfter_bytes`: the body is not
+ * in `r` but follows it when the record is sent (ShardLink.publish's body).
+ */
+export function endPublishEnvelope(r: RecordBuilder, bodyAfter_bytes = 0): void {
+  r.view.setUint32(ENVELOPE_LENGTH_AT, r.length + bodyAfter_bytes - ENVELOPE_AT);
 }
 
 /** The routed message's flags, channel and confirm sequence (0 = unconfirmed). */

@@ -42,6 +42,8 @@ export interface ShardQueueStats {
 
 type ReplyHandler = (reply: RecordCursor) => void;
 
+const NO_BYTES = new Uint8Array(0);
+
 export class ShardLink {
   readonly sender: RecordSender;
   private readonly receiver: RecordReceiver;
@@ -93,11 +95,14 @@ export class ShardLink {
     this.send();
   }
 
-  /** A publish record (built by PublishRecord) followed by the ids of this shard's target queues. */
-  publish(record: Uint8Array, length: number, queueIds: readonly number[]): void {
+  /**
+   * A publish record (publish_record.ts) followed by the ids of this shard's target queues.
+   * `body`: the message body when the record ends before it (taken by reference from its frame).
+   */
+  publish(record: Uint8Array, length: number, queueIds: readonly number[], body: Uint8Array = NO_BYTES): void {
     const t = this.record.reset().u16(queueIds.length);
     for (const id of queueIds) t.u32(id);
-    this.sender.send(record, length, t.u8, t.length);
+    this.sender.sendParts(record, length, body, t.u8, t.length);
   }
 
   consume(queueId: number, consumerId: number, channelId: number, creditSlot: number, prefetch: number, flags: number, priority: number): void {

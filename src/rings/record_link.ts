@@ -15,6 +15,7 @@ export const FRAGMENT_RECORD = 0xff;
 const FRAGMENT_HEADER_BYTES = 8;
 /** Largest reassembled record: a 128 MiB body plus its envelope. */
 export const MAX_RECORD_BYTES = 128 * 1024 * 1024 + 64 * 1024;
+const NO_BYTES = new Uint8Array(0);
 
 export class RecordSender {
   private readonly ring: RingWriter;
@@ -39,25 +40,23 @@ export class RecordSender {
 
   /** Queue the record `head[0..headLen) ++ tail[tailAt..tailAt+tailLen)`; visible to the reader after flush(). */
   send(head: Uint8Array, headLen: number, tail?: Uint8Array, tailLen = 0, tailAt = 0): void {
-    const total = headLen + tailLen;
+    this.sendParts(head, headLen, NO_BYTES, tail, tailLen, tailAt);
+  }
+
+  /** Queue the record `head[0..headLen) ++ middle ++ tail[tailAt..tailAt+tailLen)`, each copied once. */
+  sendParts(head: Uint8Array, headLen: number, middle: Uint8Array, tail?: Uint8Array, tailLen = 0, tailAt = 0): void {
+    const middleLen = middle.length;
+    const total = headLen + middleLen + tailLen;
     if (total > MAX_RECORD_BYTES) throw new Error(`record of ${total} bytes exceeds ${MAX_RECORD_BYTES}`);
-    if (total > this.ring.maxRecordBytes) {
-      this.sendFragmented(head, headLen, tail, tailLen, tailAt);
-      return;
-    }
-    if (this.backlog.length === 0) {
-      const at = this.ring.reserve(total);
-      if (at >= 0) {
-        copyBytes(this.ring.u8, at, head, 0, headLen);
-        if (tail !== undefined && tailLen > 0) copyBytes(this.ring.u8, at + headLen, tail, tailAt, tailLen);
-        this.ring.commit(total);
-        return;
-      }
-    }
-    const copy = new Uint8Array(total);
-    copyBytes(copy, 0, head, 0, headLen);
-    if (tail !== undefined && tailLen > 0) copyBytes(copy, headLen, tail, tailAt, tailLen);
-    this.pushBacklog(copy);
+    const at = total > this.ring.maxRecordBytes || this.backlog.length > 0 ? -1 : this.ring.reserve(total);
+    const dst = at >= 0 ? this.ring.u8 : new Uint8Array(total);
+    const start = at >= 0 ? at : 0;
+    copyBytes(dst, start, head, 0, headLen);
+    if (middleLen > 0) copyBytes(dst, start + headLen, middle, 0, middleLen);
+    if (tail !== undefined && tailLen > 0) copyBytes(dst, start + headLen + middleLen, tail, tailAt, tailLen);
+    if (at >= 0) this.ring.commit(total);
+    else if (total > this.ring.maxRecordBytes) this.sendFragmented(dst);
+    else this.pushBacklog(dst);
   }
 
   /** Publish everything sent since the last flush (one tail store, at most one wake-up). */
@@ -65,11 +64,8 @@ export class RecordSender {
     if (this.ring.pendingBytes > 0) this.ring.publish();
   }
 
-  private sendFragmented(head: Uint8Array, headLen: number, tail: Uint8Array | undefined, tailLen: number, tailAt: number): void {
-    const total = headLen + tailLen;
-    const whole = new Uint8Array(total);
-    copyBytes(whole, 0, head, 0, headLen);
-    if (tail !== undefined && tailLen > 0) copyBytes(whole, headLen, tail, tailAt, tailLen);
+  private sendFragmented(whole: Uint8Array): void {
+    const total = whole.length;
     const chunk = this.ring.maxRecordBytes - FRAGMENT_HEADER_BYTES;
     for (let off = 0; off < total; off += chunk) {
       const n = Math.min(chunk, total - off);

@@ -72,6 +72,7 @@ export class FakeSocket implements Pick<Socket<Connection>, "write" | "end" | "p
   taken = 0;
   /** write() calls that took less than offered. */
   shortWrites = 0;
+
   ended = false;
   paused = false;
 
@@ -275,14 +276,19 @@ export class ConnectionHarness {
     this.sendBytes(frameBytes(type, channel, payload));
   }
 
-  /** basic.publish with its content header and body frames, in one chunk. */
-  publish(channel: number, routingKey: string, body: string | Uint8Array, options: { exchange?: string; properties?: BasicProperties; mandatory?: boolean } = {}): void {
+  /**
+   * basic.publish with its content header and body frames, in one chunk, or in `chunks` chunks of
+   * about equal size (frames split across socket reads).
+   */
+  publish(channel: number, routingKey: string, body: string | Uint8Array, options: { exchange?: string; properties?: BasicProperties; mandatory?: boolean; chunks?: number } = {}): void {
     const bytes = typeof body === "string" ? utf8.encode(body) : body;
-    this.sendFrames((w) => {
-      w.methodFrame(channel, { name: "basic.publish", exchange: options.exchange ?? "", routingKey, mandatory: options.mandatory ?? false, immediate: false });
-      w.contentHeader(channel, ClassId.basic, bytes.length, encodeProperties(options.properties ?? {}));
-      w.bodyFrames(channel, bytes, this.frameMax);
-    });
+    const w = this.writer;
+    w.methodFrame(channel, { name: "basic.publish", exchange: options.exchange ?? "", routingKey, mandatory: options.mandatory ?? false, immediate: false });
+    w.contentHeader(channel, ClassId.basic, bytes.length, encodeProperties(options.properties ?? {}));
+    w.bodyFrames(channel, bytes, this.frameMax);
+    const all = w.take().slice();
+    const step = Math.ceil(all.length / (options.chunks ?? 1));
+    for (let at = 0; at < all.length; at += step) this.sendBytes(all.slice(at, at + step));
   }
 
   // --- receiving -----------------------------------------------------------------------------
