@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseSize, parseWatermark } from "./broker/resource_alarms.ts";
+import { RING_MAX_CAPACITY_BYTES } from "./rings/ring_layout.ts";
 
 export interface BrokerConfig {
   host: string;
@@ -55,6 +56,8 @@ export interface BrokerConfig {
 
 /** A window smaller than this would page a queue's every message, one read per message. */
 const MIN_QUEUE_WINDOW_BYTES = 4096;
+/** A ring holds records up to a quarter of it; below this, 16 KiB bodies would be fragmented. */
+const MIN_RING_BYTES = 64 * 1024;
 
 export const defaults: BrokerConfig = {
   host: "0.0.0.0",
@@ -62,7 +65,9 @@ export const defaults: BrokerConfig = {
   dataDir: "./data",
   // Two shards on a 2-core machine: the acceptor and the shards share the cores (see README).
   workers: 2,
-  ring_bytes: 8 * 1024 * 1024,
+  // 2 MiB: twice the 1 MiB a publisher may put in front of a shard (publish_flow.ts). A ring's
+  // pages are all touched once it has cycled, so a bigger one is resident memory, not speed.
+  ring_bytes: 2 * 1024 * 1024,
   fsync: "always",
   skipDamaged: false,
   indexSnapshotRecords: 5_000_000,
@@ -134,6 +139,8 @@ export const usage = `usage: bun run server [options]
   --port N              AMQP port (default 5672)
   --data-dir DIR        journals and definitions (default ./data)
   --workers N           queue shard threads (default 2)
+  --ring-bytes N        each ring between the acceptor and a shard, per direction: a power of
+                        two from 65536 (default 2097152)
   --fsync always|never  sync the journal before confirming persistent messages (default always)
   --skip-damaged        start even if journal records are damaged, skipping them (logged)
   --heartbeat S         heartbeat interval offered to clients (default 60, 0 = off)
@@ -210,6 +217,10 @@ export function parseArgs(argv: readonly string[]): BrokerConfig {
   }
   if (config.fsync !== "always" && config.fsync !== "never") throw new Error("--fsync must be always or never");
   if (config.workers < 1 || config.workers > 64) throw new Error("--workers must be 1..64");
+  const ring = config.ring_bytes;
+  if (!(Number.isSafeInteger(ring) && ring >= MIN_RING_BYTES && ring <= RING_MAX_CAPACITY_BYTES && (ring & (ring - 1)) === 0)) {
+    throw new Error(`--ring-bytes must be a power of two from ${MIN_RING_BYTES} to ${RING_MAX_CAPACITY_BYTES}`);
+  }
   if (!(Number.isSafeInteger(config.indexSnapshotRecords) && config.indexSnapshotRecords >= 0)) throw new Error("--index-snapshot-records must be a count (0: only at shutdown)");
   if (!(config.queueWindowMessages >= 1)) throw new Error("--queue-window-messages must be at least 1");
   if (!(config.queueWindow_bytes >= MIN_QUEUE_WINDOW_BYTES)) throw new Error(`--queue-window-bytes must be at least ${MIN_QUEUE_WINDOW_BYTES}`);
