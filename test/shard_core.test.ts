@@ -1,6 +1,9 @@
 // The shard through its link, in one thread (test/support/shard_harness.ts): the record protocol
 // both ways, prefetch credit, settlement, and the flow records that hold publishers back.
 import { afterEach, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Settle } from "../src/link/records.ts";
 import { ShardHarness } from "./support/shard_harness.ts";
 
@@ -60,6 +63,51 @@ test("basic.get takes the head; purge empties the queue and reports the count", 
   });
   expect(purged).toBe(3);
   expect(await h.counts(1)).toEqual({ ready: 0, unacked: 0 });
+});
+
+function purge(queueId: number): Promise<number> {
+  return new Promise<number>((resolve) => {
+    h.link.purge(queueId, resolve);
+    h.flush();
+  });
+}
+
+test("a purge with nothing unacknowledged journals one drop record; with a message unacknowledged, one removal per ready message", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "warren-shard-purge-"));
+  try {
+    h = new ShardHarness(dir);
+    const journal = h.journal!;
+    h.declare(1, {}, true);
+    h.declare(2, {}, true);
+    for (let i = 0; i < 2_000; i++) {
+      h.publish([1], `a${i}`, 0, true);
+      h.publish([2], `b${i}`, 0, true);
+    }
+    await h.settled();
+    const held = await new Promise<boolean>((resolve) => {
+      h.link.get(2, false, (m) => resolve(m !== null));
+      h.flush();
+    });
+    expect(held).toBe(true);
+    await h.settled();
+    await journal.flush();
+    const before_bytes = journal.stats.bytes_written;
+    expect(await purge(1)).toBe(2_000);
+    await h.settled();
+    await journal.flush();
+    const dropped_bytes = journal.stats.bytes_written - before_bytes;
+    expect(dropped_bytes).toBeGreaterThan(0);
+    expect(dropped_bytes).toBeLessThan(128);
+    // Queue 2 has a delivery out: its 1,999 ready messages are removed one by one (8 bytes each).
+    expect(await purge(2)).toBe(1_999);
+    await h.settled();
+    await journal.flush();
+    expect(journal.stats.bytes_written - before_bytes - dropped_bytes).toBeGreaterThan(1_999 * 8);
+    expect(await h.counts(1)).toEqual({ ready: 0, unacked: 0 });
+    expect(await h.counts(2)).toEqual({ ready: 0, unacked: 1 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("a queue with a consumer enters flow past its backlog mark and leaves it when drained", async () => {

@@ -269,7 +269,8 @@ export class ShardQueue {
 
   /**
    * Takes every ready message out, in order, handing each to `each`; returns how many. Messages
-   * on disk are read to be handed out (a purge must journal each one's removal).
+   * on disk are read to be handed out: for a purge that must journal each one's removal (see
+   * Shard.purge; otherwise `discard` lets them go unread).
    */
   purge(each: (entry: QueueEntry) => void): number {
     const count = this.messageCount;
@@ -289,8 +290,9 @@ export class ShardQueue {
   }
 
   /**
-   * The queue is deleted: its window's entries go to `each` (their slab space), its page files
-   * and its hold on the journal's segments are let go unread.
+   * Every ready message goes: the window's entries to `each` (their slab space), the page files
+   * and the hold on the journal's segments let go unread (the caller journals one drop record).
+   * For a delete, and for a purge with nothing unacknowledged. Returns how many.
    */
   discard(each: (entry: QueueEntry) => void): number {
     const count = this.messageCount;

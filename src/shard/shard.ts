@@ -223,9 +223,29 @@ export class Shard implements ShardRequests {
 
   purge(queueId: number, reqId: number): void {
     const queue = this.queues.get(queueId);
-    const purged = queue === undefined ? 0 : queue.purge((entry) => this.forget(queue, entry));
+    let purged = 0;
+    if (queue !== undefined && queue.unacked === 0 && !this.handingOff(queue)) {
+      // Nothing of the queue is out with a consumer or on its way to a dead-letter target, so
+      // every message of it the journal holds is a ready one: one drop record removes exactly
+      // the purged messages, and those on disk are let go unread. A crash after it brings none
+      // of them back; messages published after it have higher msgIds and are kept.
+      purged = queue.discard((entry) => {
+        if (entry.slab !== null) this.slabs.release(entry.slab);
+      });
+      if (queue.durable && this.journal !== null) this.lastJournalSeq = this.journal.dropQueue(queue.key);
+    } else if (queue !== undefined) {
+      // Unacknowledged messages stay (purge takes ready ones only) and must survive a crash, so
+      // each ready message's removal is journaled on its own.
+      purged = queue.purge((entry) => this.forget(queue, entry));
+    }
     if (queue?.inFlow === true) this.updateFlow(queue);
     if (reqId !== 0) this.out.purgeOk(reqId, purged);
+  }
+
+  /** Whether a dead-lettered message of the queue still waits for its targets (deadLettered). */
+  private handingOff(queue: ShardQueue): boolean {
+    for (const handoff of this.handoffs.values()) if (handoff.queue === queue) return true;
+    return false;
   }
 
   publish(flags: number, channelId: number, seq: number, u8: Uint8Array, blobAt: number, blobLength: number, queueIds: RecordList): void {

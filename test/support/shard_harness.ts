@@ -1,10 +1,11 @@
 // A shard and the acceptor's link to it in one thread, joined by real rings: the core of the broker
 // without sockets or processes. Tests send typed requests through ShardLink and see what the shard
 // answers (deliveries, confirms, flow records) as the acceptor would.
+import { Journal } from "../../src/journal/journal.ts";
 import { CreditTable } from "../../src/link/credit_slots.ts";
 import { beginPublishRecord, endPublishEnvelope, stampPublishRecord } from "../../src/link/publish_record.ts";
 import { RecordBuilder } from "../../src/link/record_codec.ts";
-import { ConsumeFlag, PublishFlag, type QueueLimits } from "../../src/link/records.ts";
+import { ConsumeFlag, PublishFlag, QueueFlag, type QueueLimits } from "../../src/link/records.ts";
 import { ShardInbox } from "../../src/link/shard_inbox.ts";
 import { ShardLink, type ShardEvents, type ShardQueueStats } from "../../src/link/shard_link.ts";
 import { RecordReceiver, RecordSender } from "../../src/rings/record_link.ts";
@@ -38,12 +39,17 @@ export class ShardHarness implements ShardEvents {
   readonly confirms: { channelId: number; seq: number }[] = [];
   readonly flow: { queueId: number; on: boolean }[] = [];
   private readonly receiver: RecordReceiver;
+  /** The shard's journal, when the harness was given a directory for one. */
+  readonly journal: Journal | null;
 
-  constructor() {
+  /** `journalDir`: the shard journals durable queues there (no fsync), as a broker's shard does. */
+  constructor(journalDir: string | null = null) {
     const toShard = createRing(RING_BYTES);
     const toAcceptor = createRing(RING_BYTES);
     this.link = new ShardLink(0, toShard, toAcceptor, this);
-    const shard = new Shard(new RecordSender(toAcceptor), this.credits, null);
+    this.journal = journalDir === null ? null : Journal.open({ dir: journalDir, fsync: "never", skipDamaged: false, snapshotEveryRecords: 0 });
+    const shard = new Shard(new RecordSender(toAcceptor), this.credits, this.journal);
+    if (this.journal !== null) shard.recover();
     const inbox = new ShardInbox(shard);
     this.receiver = new RecordReceiver(toShard, (u8, view, offset, length) => inbox.onRecord(u8, view, offset, length), () => shard.onBatchEnd());
     void this.receiver.run();
@@ -64,18 +70,19 @@ export class ShardHarness implements ShardEvents {
   }
   batchEnd(): void {}
 
-  declare(queueId: number, limits: QueueLimits = {}): void {
-    this.link.declare(queueId, 0, `/\0q${queueId}`, limits);
+  declare(queueId: number, limits: QueueLimits = {}, durable = false): void {
+    this.link.declare(queueId, durable ? QueueFlag.durable : 0, `/\0q${queueId}`, limits);
     this.flush();
   }
 
-  publish(queueIds: number[], body: string, seq = 0): void {
+  /** `persistent`: delivery-mode 2 (journaled in a durable queue). */
+  publish(queueIds: number[], body: string, seq = 0, persistent = false): void {
     const r = new RecordBuilder(64 + body.length);
     beginPublishRecord(r, "", "rk");
     const bytes = new TextEncoder().encode(body);
     r.u32(2).u16(0).bytes(bytes, 0, bytes.length);
     endPublishEnvelope(r);
-    stampPublishRecord(r, seq === 0 ? 0 : PublishFlag.confirm, 1, seq);
+    stampPublishRecord(r, (seq === 0 ? 0 : PublishFlag.confirm) | (persistent ? PublishFlag.persistent : 0), 1, seq);
     this.link.publish(r.u8, r.length, queueIds);
   }
 
