@@ -3,7 +3,7 @@
 // that need a shard's answer. Connections and channels call in here; domain errors are thrown as
 // AmqpError and turned into channel/connection closes at the channel boundary.
 import { CreditTable } from "../link/credit_slots.ts";
-import { MemoryPressure } from "../link/memory_pressure.ts";
+import { IdleCollector, MemoryPressure } from "../link/memory_pressure.ts";
 import { beginPublishRecord, endPublishEnvelope, stampPublishRecord } from "../link/publish_record.ts";
 import { ConsumeFlag, DEAD_LETTER_REASONS, PublishFlag, QueueFlag, Settle } from "../link/records.ts";
 import { encodeProperties } from "../protocol/properties.ts";
@@ -91,6 +91,7 @@ export class Broker implements ShardEvents {
   }
   readonly credits = new CreditTable();
   private readonly pressure = new MemoryPressure();
+  private readonly idle = new IdleCollector();
   private pool!: ShardPool;
   private readonly channels = new Map<number, ChannelEndpoint>();
   private readonly consumers = new Map<number, ConsumerRecord>();
@@ -341,6 +342,7 @@ export class Broker implements ShardEvents {
     this.dirty.clear();
     this.pool.flush();
     this.flow.check();
+    this.idle.afterBatch(performance.now());
   };
 
   // --- shard events ------------------------------------------------------------------------

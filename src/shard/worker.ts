@@ -46,9 +46,9 @@ self.onmessage = (event: MessageEvent<ShardInit>) => {
     const receiver = new RecordReceiver(
       init.toShard,
       (u8, view, offset, length) => inbox.onRecord(u8, view, offset, length),
-      (records) => {
+      () => {
         shard.onBatchEnd();
-        valve.afterBatch(records);
+        valve.afterBatch();
       },
       () => shard.inflowGate(),
     );
